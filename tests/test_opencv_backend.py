@@ -1,0 +1,96 @@
+"""The opencv backend: pixel-exact against a full PyAV reference decode, in memory, no leaks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import clip_bytes, plain_rgb24_frames, reference_frames
+from trtllm_mmfast import InvalidMediaError, load_video
+from trtllm_mmfast.synth import ClipSpec
+from trtllm_mmfast.video import opencv_backend
+
+CLIPS = [
+    ClipSpec(width=96, height=64, num_frames=75, fps=30, gop=250, bframes=0),
+    ClipSpec(width=96, height=64, num_frames=75, fps=30, gop=250, bframes=3),
+    ClipSpec(width=96, height=64, num_frames=75, fps=30, gop=12, bframes=3),
+    ClipSpec(width=96, height=64, num_frames=60, fps=24, gop=12, bframes=0),
+    ClipSpec(width=96, height=64, num_frames=150, fps=60, gop=250, bframes=3),
+    # odd sizes: 4:2:0 H.264 needs even sizes, so odd ones are 4:4:4 (and MPEG-4 part 2)
+    ClipSpec(width=65, height=49, num_frames=40, fps=30, pix_fmt="yuv444p", gop=12, bframes=3),
+    ClipSpec(width=65, height=49, num_frames=40, fps=30, codec="mpeg4", gop=12),
+    ClipSpec(width=64, height=48, num_frames=30, fps=30, pix_fmt="yuv420p10le", gop=12),  # 10-bit -> 8-bit RGB
+]
+
+
+def test_reference_equals_plain_rgb24_for_8bit_even_sizes(small_clip):
+    np.testing.assert_array_equal(reference_frames(small_clip), plain_rgb24_frames(small_clip))
+
+
+@pytest.mark.parametrize("spec", CLIPS, ids=lambda s: f"{s.codec}-{s.width}x{s.height}-{s.fps}fps-g{s.gop}-b{s.bframes}")
+@pytest.mark.parametrize("req", [{}, {"fps": 1}, {"fps": 8}, {"num_frames": 7}, {"num_frames": 200}])
+def test_pixel_exact_at_sampled_indices(spec, req):
+    data = clip_bytes(spec)
+    ref = reference_frames(data)
+    video = load_video(data, backend="opencv", **req)
+    meta = video.metadata
+    assert meta.backend == "opencv"
+    assert meta.total_num_frames == len(ref) == spec.num_frames
+    assert meta.fps == pytest.approx(spec.fps, rel=1e-3)
+    assert (meta.width, meta.height) == (spec.width, spec.height)
+    f = video.frames
+    assert f.dtype == np.uint8 and f.flags.c_contiguous and f.shape == (len(meta.frames_indices), spec.height, spec.width, 3)
+    np.testing.assert_array_equal(f, ref[list(meta.frames_indices)])
+
+
+def test_indices_follow_the_sampler(small_clip):
+    from trtllm_mmfast.video.sampling import qwen3_vl_indices, uniform_indices
+
+    v = load_video(small_clip, fps=2, backend="opencv")
+    assert list(v.metadata.frames_indices) == qwen3_vl_indices(90, 30.0, fps=2).tolist()
+    u = load_video(small_clip, fps=2, num_frames=10, sampler="uniform", backend="opencv")
+    assert list(u.metadata.frames_indices) == uniform_indices(90, 30.0, fps=2, num_frames=10).tolist()
+
+
+def test_tempfile_fallback_is_exact_and_cleaned(monkeypatch, small_clip, no_leaks):
+    monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", False)
+    spilled = []
+    real_spill = opencv_backend._OpenCVVideo._spill
+
+    def spy(data):
+        path = real_spill(data)
+        spilled.append(path)
+        return path
+
+    monkeypatch.setattr(opencv_backend._OpenCVVideo, "_spill", staticmethod(spy))
+    v = load_video(small_clip, fps=4, backend="opencv")
+    assert len(spilled) == 1
+    np.testing.assert_array_equal(v.frames, reference_frames(small_clip)[list(v.metadata.frames_indices)])
+    # bad input through the fallback: error, and the file is still removed
+    with pytest.raises(InvalidMediaError):
+        load_video(b"\x00" * 5000, backend="opencv")
+    assert len(spilled) == 2
+    import os
+
+    assert not any(os.path.exists(p) for p in spilled)
+
+
+def test_tempfile_removed_when_decode_raises(monkeypatch, small_clip, no_leaks):
+    monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", False)
+
+    def boom(self, indices):
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", boom)
+    with pytest.raises(RuntimeError, match="exploded"):
+        load_video(small_clip, backend="opencv")
+
+
+def test_in_memory_path_writes_no_file(monkeypatch, small_clip, no_leaks):
+    def forbidden(data):
+        raise AssertionError("spilled to disk although a stream-buffered backend exists")
+
+    if opencv_backend.stream_backend_id(__import__("cv2")) is None:
+        pytest.skip("this OpenCV has no stream-buffered backend")
+    monkeypatch.setattr(opencv_backend._OpenCVVideo, "_spill", staticmethod(forbidden))
+    load_video(small_clip, backend="opencv")

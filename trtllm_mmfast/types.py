@@ -1,0 +1,61 @@
+"""Result types: decoded frames and their metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["VideoFrames", "VideoMetadata"]
+
+
+@dataclass(frozen=True)
+class VideoMetadata:
+    """What we know about the source video and which of its frames were kept.
+
+    ``frames_indices`` are source frame indices (presentation order), one per returned frame.
+    """
+
+    total_num_frames: int
+    fps: float
+    duration: float
+    width: int
+    height: int
+    frames_indices: tuple[int, ...]
+    backend: str
+
+    def to_hf(self) -> dict[str, Any]:
+        """The dict transformers takes as ``video_metadata`` (a fresh one each call: HF mutates it)."""
+        return {
+            "total_num_frames": self.total_num_frames,
+            "fps": self.fps,
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "frames_indices": list(self.frames_indices),
+            "video_backend": self.backend,
+        }
+
+
+@dataclass(frozen=True)
+class VideoFrames:
+    """Decoded frames: ``frames`` is uint8 (N, H, W, 3) RGB, C-contiguous (numpy on CPU)."""
+
+    frames: Any = field(repr=False)  # np.ndarray; torch.Tensor on CUDA for GPU backends
+    metadata: VideoMetadata
+
+    def __post_init__(self) -> None:
+        f = self.frames
+        if isinstance(f, np.ndarray):
+            if f.dtype != np.uint8 or f.ndim != 4 or f.shape[3] != 3 or not f.flags.c_contiguous:
+                raise ValueError(f"frames must be C-contiguous uint8 (N,H,W,3), got {f.dtype} {f.shape}")
+        if len(f) != len(self.metadata.frames_indices):
+            raise ValueError(f"{len(f)} frames but {len(self.metadata.frames_indices)} frames_indices")
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.frames.nbytes) if hasattr(self.frames, "nbytes") else int(self.frames.numel())

@@ -1,0 +1,81 @@
+"""``load_video``: resolve the source, probe, sample, decode exactly the sampled frames."""
+
+from __future__ import annotations
+
+import logging
+
+from ..errors import InvalidMediaError
+from ..types import VideoFrames, VideoMetadata
+from .backend import resolve
+from .limits import DEFAULT_LIMITS, Limits
+from .sampling import SamplerLike, get_sampler
+from .source import SourceLike, resolve_source
+
+__all__ = ["DEFAULT_DECODER_THREADS", "load_video"]
+
+log = logging.getLogger(__name__)
+
+# One decoder thread per request: under serving load the pools give the parallelism, and
+# FFmpeg's unbounded default (one thread per core per decode) oversubscribes the CPU.
+DEFAULT_DECODER_THREADS = 1
+
+
+def load_video(
+    source: SourceLike,
+    *,
+    fps: float | None = None,
+    num_frames: int | None = None,
+    sampler: SamplerLike = "qwen3_vl",
+    backend: str = "auto",
+    limits: Limits | None = None,
+    decoder_threads: int | None = None,
+) -> VideoFrames:
+    """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
+
+    ``source``: bytes, a path, a ``file://`` URL or a ``data:video/...;base64,`` URL.
+    ``fps`` / ``num_frames``: the request's sampling (mutually exclusive for ``qwen3_vl``).
+    ``sampler``: ``"qwen3_vl"`` (what transformers' Qwen3-VL processor picks), ``"uniform"``
+    (TensorRT-LLM's stock loader) or a sampler object (``sampler_for(processor)``).
+    ``backend``: ``"auto"`` (fastest exact backend installed) or a name from ``backends()``.
+    Bad input raises ``InvalidMediaError``; a limit, ``MediaTooLargeError``.
+    """
+    limits = limits or DEFAULT_LIMITS
+    threads = DEFAULT_DECODER_THREADS if decoder_threads is None else int(decoder_threads)
+    if threads < 1:
+        raise ValueError(f"decoder_threads must be >= 1, got {decoder_threads}")
+    sample = get_sampler(sampler)
+    chosen = resolve(backend)
+    src = resolve_source(source, limits=limits)
+    video = chosen.open(src, decoder_threads=threads)
+    try:
+        info = video.info
+        limits.check_stream(
+            width=info.width,
+            height=info.height,
+            total_num_frames=info.total_num_frames,
+            duration=info.duration,
+            received=src.label,
+        )
+        indices = sample(info.total_num_frames, info.fps, fps=fps, num_frames=num_frames)
+        limits.check_output(len(indices), src.label)
+        frames, decoded = video.decode(indices)
+    finally:
+        video.close()
+    if len(decoded) == 0:
+        raise InvalidMediaError(f"{src.label}: no frame could be decoded (damaged or truncated video)")
+    if len(decoded) < len(indices):
+        missing = sorted(set(indices.tolist()) - set(decoded.tolist()))
+        log.warning(
+            "%s: %d of %d sampled frames could not be decoded (damaged or truncated); missing indices %s",
+            src.label, len(missing), len(set(indices.tolist())), missing[:10],
+        )
+    meta = VideoMetadata(
+        total_num_frames=info.total_num_frames,
+        fps=info.fps,
+        duration=info.duration,
+        width=info.width,
+        height=info.height,
+        frames_indices=tuple(int(i) for i in decoded),
+        backend=chosen.name,
+    )
+    return VideoFrames(frames=frames, metadata=meta)

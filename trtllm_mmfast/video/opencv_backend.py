@@ -1,0 +1,146 @@
+"""``opencv`` backend: cv2 FFmpeg decode from memory, one sequential pass.
+
+Bytes are opened in memory through OpenCV's stream-buffered backend (OpenCV >= 4.13) with
+the ``BytesIO`` kept referenced until the capture is released (native code reads from it;
+dropping it early crashes OpenCV 5). Without such a backend the bytes are spilled to a
+temporary file (in /dev/shm when writable) that is removed on every exit path.
+
+One ``grab()`` per frame up to the last target, ``retrieve()`` only at targets, BGR->RGB
+straight into the output array.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidMediaError
+from .backend import FrameSink, StreamInfo, register
+from .source import MediaSource
+
+log = logging.getLogger(__name__)
+
+# Tests set this to False to force the tempfile path on any OpenCV.
+USE_STREAM_BUFFER = True
+
+
+def stream_backend_id(cv2: Any) -> int | None:
+    """First stream-buffered videoio backend of this OpenCV, or None."""
+    if not USE_STREAM_BUFFER:
+        return None
+    registry = getattr(cv2, "videoio_registry", None)
+    get = getattr(registry, "getStreamBufferedBackends", None)
+    if get is None:
+        return None
+    backends = list(get())
+    return int(backends[0]) if backends else None
+
+
+def spill_dir() -> str | None:
+    """Where the tempfile fallback writes: /dev/shm when writable, else the default temp dir."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+class _OpenCVVideo:
+    def __init__(self, source: MediaSource, decoder_threads: int) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._stream: io.BytesIO | None = None  # must outlive self._cap
+        self._tmp_path: str | None = None
+        params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+        try:
+            if source.path is not None:
+                self._cap = cv2.VideoCapture(source.path, cv2.CAP_FFMPEG, params)
+            else:
+                api = stream_backend_id(cv2)
+                if api is not None:
+                    self._stream = io.BytesIO(source.data)  # type: ignore[arg-type]
+                    self._cap = cv2.VideoCapture(self._stream, api, params)
+                else:
+                    self._tmp_path = self._spill(source.data)  # type: ignore[arg-type]
+                    self._cap = cv2.VideoCapture(self._tmp_path, cv2.CAP_FFMPEG, params)
+            if not self._cap.isOpened():
+                raise InvalidMediaError(f"{source.label}: not a decodable video (OpenCV could not open it)")
+            self.info = self._probe(source.label)
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _spill(data: bytes) -> str:
+        fd, path = tempfile.mkstemp(prefix="mmfast-", suffix=".mp4", dir=spill_dir())
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return path
+
+    def _probe(self, label: str) -> StreamInfo:
+        cv2, cap = self._cv2, self._cap
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if total <= 0 or fps <= 0 or width <= 0 or height <= 0:
+            raise InvalidMediaError(
+                f"{label}: no usable video stream (frames={total}, fps={fps:g}, size={width}x{height})"
+            )
+        fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
+        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
+        return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height, codec=codec)
+
+    def decode(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cv2, cap = self._cv2, self._cap
+        sink = FrameSink(indices, self.info.height, self.info.width)
+        targets = sink.targets
+        k, pos = 0, 0
+        while k < len(targets):
+            if not cap.grab():
+                break  # end of stream or damaged tail: remaining targets stay unfilled
+            if pos == targets[k]:
+                ok, bgr = cap.retrieve()
+                if ok and bgr is not None and bgr.shape[:2] == (self.info.height, self.info.width):
+                    cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=sink.slot(k))
+                    sink.filled(k)
+                k += 1
+            pos += 1
+        return sink.result()
+
+    def close(self) -> None:
+        cap = getattr(self, "_cap", None)
+        if cap is not None:
+            cap.release()
+            self._cap = None
+        self._stream = None  # only after release: native code reads from it until then
+        if self._tmp_path is not None:
+            try:
+                os.unlink(self._tmp_path)
+            except FileNotFoundError:
+                pass
+            self._tmp_path = None
+
+
+@register("opencv")
+class OpenCVBackend:
+    name = "opencv"
+    extra: str | None = None  # opencv-python-headless is a core dependency
+    priority = 10
+    auto = True
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            import cv2  # noqa: F401
+        except ImportError as e:
+            return f"cannot import cv2: {e}"
+        return None
+
+    def open(self, source: MediaSource, *, decoder_threads: int) -> _OpenCVVideo:
+        return _OpenCVVideo(source, decoder_threads)

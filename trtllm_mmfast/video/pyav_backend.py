@@ -1,0 +1,1 @@
+"""``pyav`` backend (placeholder until the sparse decoder lands)."""
