@@ -59,3 +59,38 @@ def library_versions(*, details: bool = True) -> dict[str, Any]:
         except ImportError as e:
             out["av"] = f"broken: {e}"
     return out
+
+
+def system_info() -> dict[str, Any]:
+    """Machine facts for benchmark JSON: CPU model, cores, memory, GPU (if any), git sha, versions."""
+    import os
+    import subprocess
+
+    info: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    try:
+        info["affinity_cores"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu_model"] = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None)
+        with open("/proc/meminfo") as f:
+            info["mem_total_gib"] = round(int(f.readline().split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    try:
+        gpu = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=10,
+        )
+        info["gpu"] = gpu.stdout.strip() or None if gpu.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        info["gpu"] = None
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))
+        sha = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        info["git_sha"] = sha.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        info["git_sha"] = None
+    info["versions"] = library_versions()
+    return info

@@ -1,0 +1,1 @@
+"""Fast wrappers around HF multimodal processors (Qwen3-VL first)."""

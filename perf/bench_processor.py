@@ -1,0 +1,114 @@
+"""Qwen3-VL processor cost: stock (float CHW frames, HF re-sampling, no memo) vs our fast path.
+
+Both paths turn the same 60 decoded frames into model inputs of 60 frames:
+- stock: 60 float32 CHW tensors (what TensorRT-LLM 1.2.x's loader gives), the HF processor
+  re-samples them (``num_frames=60``), ``do_rescale=False``, unmemoized ``_merge_kwargs``;
+- fast: the 60 frames as one uint8 (N,H,W,3) array handed over as a channels-last view,
+  ``do_sample_frames=False`` with metadata, memoized ``_merge_kwargs``.
+Median per-call time and peak extra RSS during the calls (each case in its own process).
+
+    python perf/bench_processor.py [--repeats 5] [--out results/bench_processor.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+PROMPT = "<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>Describe.<|im_end|>\n"
+SIZES = {"374x374": (374, 374), "720p": (1280, 720)}
+N_FRAMES = 60
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith(field))
+
+
+def run_case(mode: str, size: str, repeats: int) -> dict:
+    """One (mode, size) case, in this process."""
+    import numpy as np
+    import torch
+
+    from trtllm_mmfast.processors.qwen3_vl import wrap
+    from trtllm_mmfast.processors.tiny import tiny_processor
+    from trtllm_mmfast.synth import synth_frame
+    from trtllm_mmfast.types import VideoFrames, VideoMetadata
+
+    w, h = SIZES[size]
+    frames = np.stack([synth_frame(w, h, i) for i in range(N_FRAMES)])
+    meta = VideoMetadata(N_FRAMES * 5, 30.0, N_FRAMES * 5 / 30.0, w, h, tuple(range(0, N_FRAMES * 5, 5)), "opencv")
+    processor = tiny_processor()
+    if mode == "stock":
+        float_frames = [torch.from_numpy(f).permute(2, 0, 1).float().div(255) for f in frames]
+
+        def call():
+            return processor(text=[PROMPT], videos=[float_frames], padding=True, do_rescale=False,
+                             num_frames=N_FRAMES, fps=None, return_tensors="pt")
+    else:
+        fast = wrap(processor)
+        video = VideoFrames(frames, meta)
+
+        def call():
+            return fast(text=[PROMPT], videos=video, padding=True)
+
+    out = call()  # warm-up
+    times = []
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak-RSS high-water mark
+    base = _rss_kib("VmRSS:")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = call()
+        times.append(time.perf_counter() - t0)
+    peak = _rss_kib("VmHWM:") - base
+    return {
+        "mode": mode,
+        "size": size,
+        "median_s": statistics.median(times),
+        "times_s": times,
+        "peak_extra_rss_mib": round(peak / 1024, 1),
+        "grid_thw": out["video_grid_thw"].tolist(),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default="results/bench_processor.json")
+    ap.add_argument("--case", nargs=2, metavar=("MODE", "SIZE"), help=argparse.SUPPRESS)  # child process
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case[0], args.case[1], args.repeats)))
+        return
+    from trtllm_mmfast.versions import system_info
+
+    rows = []
+    for size in SIZES:
+        for mode in ("stock", "fast"):
+            res = subprocess.run(
+                [sys.executable, __file__, "--case", mode, size, "--repeats", str(args.repeats)],
+                capture_output=True, text=True, check=True,
+            )
+            rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    print(f"\nQwen3-VL processor, {N_FRAMES} frames in -> model inputs (median of {args.repeats})\n")
+    print("| size | stock ms | fast ms | fast/stock | stock peak MiB | fast peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for size in SIZES:
+        s, f = (next(r for r in rows if r["size"] == size and r["mode"] == m) for m in ("stock", "fast"))
+        print(f"| {size} | {s['median_s'] * 1e3:.1f} | {f['median_s'] * 1e3:.1f} | {f['median_s'] / s['median_s']:.2f} "
+              f"| {s['peak_extra_rss_mib']} | {f['peak_extra_rss_mib']} |")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as fh:
+        json.dump({"benchmark": "processor", "frames": N_FRAMES, "rows": rows, "system": system_info()}, fh, indent=2)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Benchmark machinery shared by `trtllm-mmfast sweep` and the scripts in perf/."""

@@ -1,0 +1,215 @@
+"""Qwen3-VL fast path: never re-sample, memoized ``_merge_kwargs``, zero-copy frame handoff.
+
+Stock TensorRT-LLM hands the HF processor frames the loader already sampled and lets it
+sample again; that is only exact if the loader picked the frames transformers would
+pick, which its ``linspace(..., dtype=int)`` loader does not. Here the loader samples
+with the ``qwen3_vl`` sampler (``sampler_for(processor)``), and the processor is called
+with ``do_sample_frames=False`` plus ``video_metadata`` carrying the source fps and the
+``frames_indices``, so the output (``input_ids`` with their ``<t seconds>`` timestamps,
+``pixel_values_videos``, ``video_grid_thw``) is bit-identical to the stock processor
+sampling the full video itself, at a fraction of the cost:
+
+- frames go in as ``torch.from_numpy(frames).permute(0, 3, 1, 2)``: a channels-last
+  uint8 view, no copy (transformers would copy numpy THWC into a contiguous CHW tensor);
+- ``ProcessorMixin._merge_kwargs`` (a deepcopy of every kwarg plus validation) is
+  memoized per processor instance.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..types import VideoFrames
+from ..video.sampling import Qwen3VLSampler
+
+__all__ = ["FastQwen3VLProcessor", "MergeKwargsMemo", "sampler_for", "wrap"]
+
+# Request kwargs that only steer sampling: sampling happened at load time, so they are
+# dropped here (and with them any way to turn the processor's own sampling back on).
+_SAMPLING_KWARGS = ("do_sample_frames", "fps", "num_frames")
+
+# Kwargs whose value changes every request but is only placed, untouched, into the merged
+# output: left out of the memo key and put back into a copy of the cached result.
+_PLACED_KWARGS = ("video_metadata",)
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable, order-insensitive stand-in for ``value``; raises TypeError if impossible."""
+    if isinstance(value, Mapping):
+        return ("__map__", tuple(sorted(((k, _freeze(v)) for k, v in value.items()), key=lambda kv: repr(kv[0]))))
+    if isinstance(value, (list, tuple)):
+        return ("__seq__", type(value).__name__, tuple(_freeze(v) for v in value))
+    if hasattr(value, "__dataclass_fields__"):
+        return ("__dc__", type(value).__name__, tuple((f, _freeze(getattr(value, f))) for f in value.__dataclass_fields__))
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy arrays / scalars
+        return ("__arr__", str(value.dtype), _freeze(value.tolist()))
+    hash(value)  # TypeError for anything else unhashable
+    return (type(value).__name__, value)  # keeps True, 1 and 1.0 apart
+
+
+class MergeKwargsMemo:
+    """A bounded LRU in front of one processor's ``_merge_kwargs``.
+
+    The key is built from the call's arguments when they are hashable after normalisation
+    (mappings, lists, dataclasses and arrays made into tuples); ``video_metadata`` is left
+    out of the key and placed into the result afterwards, so requests with different
+    videos share one entry. Every call returns a deep copy, so callers may mutate it.
+    Unhashable arguments (``TypeError``) go straight to the original method.
+    """
+
+    def __init__(self, original: Any, maxsize: int = 256) -> None:
+        self.original = original
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self.bypassed = 0
+        self._cache: OrderedDict[Any, tuple[dict, list[tuple[str, ...]]]] = OrderedDict()
+        self._lock = threading.Lock()
+        # tokenizer.init_kwargs is the same dict on every call; freeze it once per object.
+        self._frozen_by_id: dict[int, tuple[Any, Any]] = {}
+
+    def _freeze_cached(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            hit = self._frozen_by_id.get(id(value))
+            if hit is not None and hit[0] is value:
+                return hit[1]
+            frozen = _freeze(value)
+            self._frozen_by_id[id(value)] = (value, frozen)
+            return frozen
+        return _freeze(value)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict:
+        placed = {k: kwargs.pop(k) for k in _PLACED_KWARGS if k in kwargs}
+        try:
+            key = (
+                tuple(_freeze(a) for a in args),
+                tuple(sorted((k, self._freeze_cached(v)) for k, v in kwargs.items())),
+                tuple(sorted(placed)),
+            )
+            hash(key)
+        except TypeError:
+            with self._lock:
+                self.bypassed += 1
+            return self.original(*args, **kwargs, **placed)
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+        if entry is None:
+            merged = self.original(*args, **kwargs, **placed)
+            paths = [(sub, k) for sub, d in merged.items() if isinstance(d, dict) for k in placed if k in d]
+            template = copy.deepcopy(merged)
+            for sub, k in paths:
+                template[sub][k] = None  # never keep a request's metadata in the cache
+            with self._lock:
+                self.misses += 1
+                self._cache[key] = (template, paths)
+                while len(self._cache) > self.maxsize:
+                    self._cache.popitem(last=False)
+            return merged
+        template, paths = entry
+        out = copy.deepcopy(template)
+        for sub, k in paths:
+            out[sub][k] = copy.deepcopy(placed[k])
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self.hits = self.misses = self.bypassed = 0
+
+
+def _install_memo(hf_processor: Any, maxsize: int) -> MergeKwargsMemo:
+    existing = hf_processor.__dict__.get("_merge_kwargs")
+    if isinstance(existing, MergeKwargsMemo):
+        return existing
+    memo = MergeKwargsMemo(hf_processor._merge_kwargs, maxsize=maxsize)
+    hf_processor._merge_kwargs = memo  # instance attribute shadows the class method
+    return memo
+
+
+def _video_input(video: Any) -> tuple[Any, dict | None]:
+    """(frames as a zero-copy channels-last uint8 tensor view, HF metadata dict or None)."""
+    import torch
+
+    if isinstance(video, VideoFrames):
+        frames, meta = video.frames, video.metadata.to_hf()
+    else:
+        frames, meta = video, None
+    if isinstance(frames, torch.Tensor):
+        tensor = frames
+    else:
+        tensor = torch.from_numpy(frames)  # numpy (N,H,W,3): shares memory
+    if tensor.ndim == 4 and tensor.shape[-1] == 3 and tensor.shape[1] != 3:
+        tensor = tensor.permute(0, 3, 1, 2)  # a view: NCHW shape, channels-last memory
+    return tensor, meta
+
+
+@dataclass
+class FastQwen3VLProcessor:
+    """Callable like the HF processor, taking videos as ``VideoFrames`` (one or a list).
+
+    ``hf`` is the wrapped HF processor; ``memo`` its ``_merge_kwargs`` memo.
+    """
+
+    hf: Any
+    memo: MergeKwargsMemo
+
+    def __call__(
+        self,
+        text: Any = None,
+        images: Any = None,
+        videos: VideoFrames | Sequence[VideoFrames] | None = None,
+        return_tensors: str | None = "pt",
+        **kwargs: Any,
+    ) -> Any:
+        for k in _SAMPLING_KWARGS:
+            kwargs.pop(k, None)
+        if videos is not None:
+            items = [videos] if isinstance(videos, VideoFrames) or _is_single_array(videos) else list(videos)
+            converted = [_video_input(v) for v in items]
+            metas = [m for _, m in converted]
+            if all(m is not None for m in metas):
+                kwargs["video_metadata"] = metas
+            elif any(m is not None for m in metas):
+                raise ValueError("mix of VideoFrames and raw arrays: pass all videos as VideoFrames")
+            elif "video_metadata" not in kwargs:
+                raise ValueError(
+                    "raw frame arrays need `video_metadata` (fps and frames_indices) for exact timestamps; "
+                    "pass VideoFrames from load_video instead"
+                )
+            kwargs["do_sample_frames"] = False
+            videos = [t for t, _ in converted]
+        return self.hf(text=text, images=images, videos=videos, return_tensors=return_tensors, **kwargs)
+
+    @property
+    def sampler(self) -> Qwen3VLSampler:
+        return sampler_for(self.hf)
+
+
+def _is_single_array(v: Any) -> bool:
+    return hasattr(v, "ndim") and v.ndim == 4
+
+
+def wrap(hf_processor: Any, *, memo_size: int = 256) -> FastQwen3VLProcessor:
+    """Wrap an HF Qwen3-VL processor (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
+
+    Installs the ``_merge_kwargs`` memo on that processor instance (idempotent).
+    """
+    if isinstance(hf_processor, FastQwen3VLProcessor):
+        return hf_processor
+    if not hasattr(hf_processor, "video_processor"):
+        raise TypeError(f"expected a Qwen3-VL processor with a video_processor, got {type(hf_processor).__name__}")
+    return FastQwen3VLProcessor(hf=hf_processor, memo=_install_memo(hf_processor, memo_size))
+
+
+def sampler_for(processor: Any) -> Qwen3VLSampler:
+    """The ``qwen3_vl`` sampler using this processor's own fps, min_frames and max_frames."""
+    hf = processor.hf if isinstance(processor, FastQwen3VLProcessor) else processor
+    return Qwen3VLSampler.from_processor(hf)
