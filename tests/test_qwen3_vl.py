@@ -193,3 +193,18 @@ def test_raw_arrays_need_metadata(processor):
     fast = wrap(processor)
     with pytest.raises(ValueError, match="video_metadata"):
         fast(text=[PROMPT], videos=np.zeros((4, 32, 32, 3), np.uint8))
+
+
+def test_wrapped_processor_still_copies_prints_and_saves(tmp_path):
+    import copy
+
+    p = tiny_processor()
+    fast = wrap(p)
+    assert "Qwen3VLProcessor" in repr(p)  # transformers deep-copies __dict__ for repr
+    clone = copy.deepcopy(p)
+    assert isinstance(clone._merge_kwargs, MergeKwargsMemo) and clone._merge_kwargs is not fast.memo
+    assert clone._merge_kwargs.original.__self__ is clone  # the copy's memo calls the copy
+    clone._merge_kwargs(padding=True)
+    assert clone._merge_kwargs.misses == 1 and fast.memo.misses == 0
+    p.save_pretrained(tmp_path)
+    assert "_merge_kwargs" not in (tmp_path / "processor_config.json").read_text()

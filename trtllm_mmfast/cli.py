@@ -65,5 +65,10 @@ def decode(source: str, fps: float | None, num_frames: int | None, sampler: str,
     )
 
 
+from .bench.cli import sweep  # noqa: E402
+
+main.add_command(sweep)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

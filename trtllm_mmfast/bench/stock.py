@@ -67,14 +67,18 @@ def stock_load_video(data: bytes, *, num_frames: int = 10, fps: float = 30) -> t
     return frames, meta
 
 
-def stock_preprocess(processor: Any, text: str, videos: list[list[Any]], **mm_processor_kwargs: Any) -> Any:
-    """The HF processor call of TensorRT-LLM 1.2.x's Qwen3-VL ``_preprocess``."""
+def stock_preprocess(processor: Any, text: str, videos: list[Any], *, do_rescale: bool = False, **mm_processor_kwargs: Any) -> Any:
+    """The HF processor call of TensorRT-LLM 1.2.x's Qwen3-VL ``_preprocess``.
+
+    TensorRT-LLM passes ``do_rescale=False`` whenever frames are tensors (its float
+    frames are already in [0, 1]); callers handing uint8 frames pass ``do_rescale=True``.
+    """
     return processor(
         text=[text],
         images=None,
         videos=videos,
         padding=True,
-        do_rescale=False,
+        do_rescale=do_rescale,
         return_tensors="pt",
         **mm_processor_kwargs,
     )

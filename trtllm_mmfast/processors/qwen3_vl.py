@@ -119,6 +119,11 @@ class MergeKwargsMemo:
             out[sub][k] = copy.deepcopy(placed[k])
         return out
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, int]]:
+        # transformers deep-copies a processor's __dict__ (repr, to_dict, save_pretrained):
+        # a copy gets an empty memo in front of the copied processor's own method.
+        return (MergeKwargsMemo, (self.original, self.maxsize))
+
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
@@ -159,7 +164,7 @@ class FastQwen3VLProcessor:
     """
 
     hf: Any
-    memo: MergeKwargsMemo
+    memo: MergeKwargsMemo | None
 
     def __call__(
         self,
@@ -197,16 +202,17 @@ def _is_single_array(v: Any) -> bool:
     return hasattr(v, "ndim") and v.ndim == 4
 
 
-def wrap(hf_processor: Any, *, memo_size: int = 256) -> FastQwen3VLProcessor:
+def wrap(hf_processor: Any, *, memo: bool = True, memo_size: int = 256) -> FastQwen3VLProcessor:
     """Wrap an HF Qwen3-VL processor (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
 
-    Installs the ``_merge_kwargs`` memo on that processor instance (idempotent).
+    Installs the ``_merge_kwargs`` memo on that processor instance (idempotent);
+    ``memo=False`` leaves the processor untouched (benchmarks use it as an ablation).
     """
     if isinstance(hf_processor, FastQwen3VLProcessor):
         return hf_processor
     if not hasattr(hf_processor, "video_processor"):
         raise TypeError(f"expected a Qwen3-VL processor with a video_processor, got {type(hf_processor).__name__}")
-    return FastQwen3VLProcessor(hf=hf_processor, memo=_install_memo(hf_processor, memo_size))
+    return FastQwen3VLProcessor(hf=hf_processor, memo=_install_memo(hf_processor, memo_size) if memo else None)
 
 
 def sampler_for(processor: Any) -> Qwen3VLSampler:

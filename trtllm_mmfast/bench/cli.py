@@ -1,0 +1,96 @@
+"""``trtllm-mmfast sweep``: the perf sweep's command line (perf/sweep.py calls the same)."""
+
+from __future__ import annotations
+
+import click
+
+from .modes import MODES
+
+
+def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        out = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
+    if not out or any(v <= 0 for v in out):
+        raise click.BadParameter(f"expected positive numbers, got {value!r}")
+    return out
+
+
+def _ints(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
+    out = _floats(ctx, param, value)
+    if out is not None and any(v != int(v) for v in out):
+        raise click.BadParameter(f"expected whole numbers, got {value!r}")
+    return None if out is None else [int(v) for v in out]
+
+
+def _modes(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    out = [v.strip() for v in value.split(",") if v.strip()]
+    if out == ["all"]:
+        return list(MODES)
+    bad = [m for m in out if m not in MODES]
+    if bad:
+        raise click.BadParameter(f"unknown mode(s) {bad}; valid: {', '.join(MODES)}, or 'all'")
+    return out
+
+
+@click.command("sweep")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="YAML sweep config (configs/sweep-quick.yaml, configs/sweep-full.yaml). "
+                   "Without it: the quick sweep's settings.")
+@click.option("--target", type=click.Choice(["inproc", "http"]), help="inproc (default): no server, no GPU. "
+              "http: an OpenAI-compatible server at --url.")
+@click.option("--fps", callback=_floats, help="Sampling fps values, comma-separated (e.g. 1,2,4).")
+@click.option("--concurrency", callback=_ints, help="Concurrent requests, comma-separated (e.g. 1,4,16).")
+@click.option("--modes", callback=_modes, help=f"Comma-separated, or 'all': {', '.join(MODES)}.")
+@click.option("--osl", callback=_ints, help="Output lengths (max_tokens) for the http target, comma-separated.")
+@click.option("--video", "videos", multiple=True, help="Video file (or http URL for the http target) instead of "
+              "the generated clip; repeatable.")
+@click.option("--duration", "duration_s", type=click.FloatRange(min=0.1), help="Generated clip length in seconds.")
+@click.option("--size", help="Generated clip size WxH, e.g. 374x374.")
+@click.option("--processor", type=click.Path(exists=True, file_okay=False),
+              help="HF processor directory (a Qwen3-VL checkpoint); default: an offline tiny Qwen3-VL processor.")
+@click.option("--media-load-workers", type=click.IntRange(min=1), help="Media-load pool size (default 8).")
+@click.option("--input-processing-workers", type=click.IntRange(min=1), help="Input-processing pool size (default 8).")
+@click.option("--requests-per-concurrency", type=click.IntRange(min=1), help="Requests per point = this x concurrency.")
+@click.option("--max-seconds-per-point", type=click.FloatRange(min=0.1), help="Stop a point after this long.")
+@click.option("--url", help="http target: server base URL (loopback unless --allow-remote).")
+@click.option("--model", help="http target: model name to send.")
+@click.option("--video-url-form", type=click.Choice(["data", "file", "http"]), help="http target: how the video is sent.")
+@click.option("--allow-remote", is_flag=True, default=None, help="http target: allow a non-loopback server.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], no_plots: bool, no_progress: bool,
+          **overrides: object) -> None:
+    """Perf sweep of video preprocessing across fps x concurrency x mode.
+
+    Prints a markdown table and writes sweep.json (every sample + system info),
+    sweep.csv, sweep.md and plots (sweep.png, speedup.png) to the output directory.
+    """
+    from ..errors import MMFastError
+    from .config import load_config
+    from .sweep import run_sweep
+
+    if size:
+        try:
+            w, h = (int(v) for v in size.lower().split("x"))
+        except ValueError:
+            raise click.BadParameter(f"expected WxH, got {size!r}", param_hint="--size") from None
+        overrides.update(width=w, height=h)
+    if videos:
+        overrides["videos"] = list(videos)
+    if no_plots:
+        overrides["plots"] = False
+    try:
+        cfg = load_config(config_path, **overrides)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        run_sweep(cfg, progress=not no_progress, echo=click.echo)
+    except (MMFastError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None

@@ -1,0 +1,299 @@
+"""The perf sweep: a grid of fps x concurrency x mode (x OSL over HTTP), tables and plots.
+
+Target ``inproc`` (default): N concurrent requests per point run through the same async
+path a server uses (load in the media-load pool, the Qwen3-VL processor in the
+input-processing pool), once per mode (``stock``, ``fast``, ablations; see ``modes.py``).
+Target ``http``: streaming chat completions against an OpenAI-compatible server (see
+``http_target.py``). Every sample, the system and the config go to ``sweep.json``; one
+row per point to ``sweep.csv``; a markdown table to stdout and ``sweep.md``; plots to
+``sweep.png`` and ``speedup.png``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import SweepConfig
+from .modes import Mode, RequestPath, get_mode
+
+__all__ = ["Point", "SweepResult", "run_sweep", "summarize"]
+
+
+@dataclass(frozen=True)
+class Point:
+    mode: str
+    fps: float
+    concurrency: int
+    osl: int = 0  # 0: in-process (no generation)
+
+
+@dataclass
+class SweepResult:
+    config: dict[str, Any]
+    system: dict[str, Any]
+    video: dict[str, Any]
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summarize(point: Point, samples: list[dict[str, Any]], wall_s: float, loop_lags: list[float]) -> dict[str, Any]:
+    ok = [s for s in samples if s["ok"]]
+    row: dict[str, Any] = {
+        **asdict(point),
+        "requests": len(samples),
+        "errors": len(samples) - len(ok),
+        "wall_s": round(wall_s, 4),
+        "req_per_s": round(len(ok) / wall_s, 3) if wall_s > 0 else None,
+        "loop_lag_p99_ms": round(_pct(loop_lags, 0.99) * 1e3, 2) if loop_lags else None,
+    }
+    for key in ("e2e_s", "load_s", "process_s", "ttft_s", "tpot_s"):
+        vals = [s[key] for s in ok if s.get(key) is not None]
+        if vals:
+            row[f"p50_{key}"] = round(_pct(vals, 0.5), 5)
+            row[f"p99_{key}"] = round(_pct(vals, 0.99), 5)
+    frames = [s["frames_out"] for s in ok if s.get("frames_out") is not None]
+    if frames:
+        row["frames_out"] = int(statistics.median(frames))
+    return row
+
+
+# -- in-process target ----------------------------------------------------------------
+
+
+async def _ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) -> None:
+    """Measures how late the loop wakes a 5 ms sleeper: the loop's responsiveness."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        t0 = loop.time()
+        await asyncio.sleep(period)
+        lags.append(max(0.0, loop.time() - t0 - period))
+
+
+async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> tuple[list[dict], float, list[float]]:
+    from ..runtime import executors
+
+    mode = path.mode
+    loop = asyncio.get_running_loop()
+    if mode.pools:
+        load_pool, proc_pool = executors.media_load_pool(), executors.input_processing_pool()
+    else:
+        load_pool = proc_pool = None  # the loop's default executor, shared by both stages
+
+    samples: list[dict] = []
+    next_id = 0
+    deadline = time.perf_counter() + max_s
+
+    async def worker() -> None:
+        nonlocal next_id
+        while next_id < n_requests and time.perf_counter() < deadline:
+            rid, next_id = next_id, next_id + 1
+            t0 = time.perf_counter()
+            sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False}
+            try:
+                loaded = await loop.run_in_executor(load_pool, path.load, data, point.fps)
+                t1 = time.perf_counter()
+                out = await loop.run_in_executor(proc_pool, path.process, loaded)
+                t2 = time.perf_counter()
+                sample.update(ok=True, load_s=t1 - t0, process_s=t2 - t1, e2e_s=t2 - t0, frames_out=path.frames_out(out))
+            except Exception as e:  # a failed request is a data point, not the end of the sweep
+                sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
+            samples.append(sample)
+
+    lags: list[float] = []
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticker(lags, stop))
+    t_start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(point.concurrency)))
+    wall = time.perf_counter() - t_start
+    stop.set()
+    await ticker
+    return samples, wall, lags
+
+
+def _run_loop(mode: Mode, coro: Any) -> Any:
+    if mode.uvloop:
+        from ..runtime.loop import run
+
+        return run(coro)
+    return asyncio.run(coro)
+
+
+def _processor_factory(cfg: SweepConfig) -> Callable[[], Any]:
+    if cfg.processor:
+        def load() -> Any:
+            from transformers import AutoProcessor
+
+            return AutoProcessor.from_pretrained(cfg.processor, local_files_only=True)
+
+        return load
+    from ..processors.tiny import tiny_processor
+
+    return tiny_processor
+
+
+def prepare_videos(cfg: SweepConfig) -> tuple[list[tuple[str, bytes]], dict[str, Any]]:
+    """(name, bytes) of the videos to send, and a description for the results."""
+    if cfg.videos:
+        out = []
+        for v in cfg.videos:
+            if v.startswith(("http://", "https://")):
+                out.append((v, b""))  # only the http target sends URLs as they are
+            else:
+                out.append((v, Path(v.removeprefix("file://")).read_bytes()))
+        return out, {"files": cfg.videos}
+    from ..synth import ClipSpec, cached_clip
+
+    spec = ClipSpec(
+        width=cfg.width, height=cfg.height, num_frames=round(cfg.duration_s * cfg.video_fps),
+        fps=cfg.video_fps, gop=cfg.gop, seed=cfg.seed,
+    )
+    path = cached_clip(spec)
+    return [(str(path), path.read_bytes())], {"generated": asdict(spec), "path": str(path)}
+
+
+def run_sweep(cfg: SweepConfig, *, progress: bool = True, echo: Callable[[str], None] = print) -> SweepResult:
+    from ..runtime import executors
+    from ..versions import system_info
+
+    videos, video_desc = prepare_videos(cfg)
+    result = SweepResult(config=asdict(cfg), system=system_info(), video=video_desc)
+    if cfg.target == "http":
+        from .http_target import run_http
+
+        run_http(cfg, videos, result, progress=progress)
+    else:
+        executors.configure(
+            media_load_workers=cfg.media_load_workers, input_processing_workers=cfg.input_processing_workers
+        )
+        try:
+            _run_inproc(cfg, videos, result, progress=progress)
+        finally:
+            executors.shutdown()
+    write_outputs(cfg, result, echo=echo)
+    return result
+
+
+def _run_inproc(cfg: SweepConfig, videos: list[tuple[str, bytes]], result: SweepResult, *, progress: bool) -> None:
+    if any(not data for _, data in videos):
+        raise ValueError("the inproc target needs local video files (http URLs are for the http target)")
+    factory = _processor_factory(cfg)
+    points = [Point(m, f, c) for m in cfg.modes for f in cfg.fps for c in cfg.concurrency]
+    bar = _progress(len(points), progress)
+    paths: dict[str, RequestPath] = {}
+    for point in points:
+        mode = get_mode(point.mode)
+        if point.mode not in paths:
+            paths[point.mode] = RequestPath(mode, factory)
+            _run_loop(mode, _inproc_point(paths[point.mode], point, videos[0][1], 1, cfg.max_seconds_per_point))  # warm-up
+        samples: list[dict] = []
+        wall, lags = 0.0, []
+        for i, (_, data) in enumerate(videos):
+            n = cfg.requests_for(point.concurrency)
+            s, w, lg = _run_loop(mode, _inproc_point(paths[point.mode], point, data, n, cfg.max_seconds_per_point))
+            for x in s:
+                x["video"] = i
+            samples += s
+            wall += w
+            lags += lg
+        result.samples += samples
+        result.points.append(summarize(point, samples, wall, lags))
+        bar.update(1)
+        bar.set_postfix_str(f"{point.mode} fps={point.fps:g} c={point.concurrency}")
+    bar.close()
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    try:
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc="sweep", unit="point", disable=not enabled, leave=False)
+    except ImportError:  # tqdm is in the perf extra; run without a bar
+        class _NoBar:
+            def update(self, n: int) -> None: ...
+            def set_postfix_str(self, s: str) -> None: ...
+            def close(self) -> None: ...
+
+        return _NoBar()
+
+
+# -- outputs ---------------------------------------------------------------------------
+
+
+def markdown_table(points: list[dict[str, Any]]) -> str:
+    """One row per (fps, concurrency[, osl]); per mode req/s and latency; fast/stock ratios."""
+    modes = list(dict.fromkeys(p["mode"] for p in points))
+    keys = list(dict.fromkeys((p["fps"], p["concurrency"], p["osl"]) for p in points))
+    by = {(p["mode"], p["fps"], p["concurrency"], p["osl"]): p for p in points}
+    http = any(p["osl"] for p in points)
+    lat = "p50_ttft_s" if http else "p50_e2e_s"
+    lat99 = "p99_ttft_s" if http else "p99_e2e_s"
+    head = ["fps", "conc"] + (["osl"] if http else [])
+    for m in modes:
+        head += [f"{m} req/s", f"{m} {lat[4:-2]} p50 ms", f"{m} p99 ms", f"{m} frames"]
+    both = "stock" in modes and "fast" in modes
+    if both:
+        head += ["speedup req/s", "p50 latency ratio"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def ms(v: Any) -> str:
+        return f"{v * 1e3:.0f}" if isinstance(v, (int, float)) else "-"
+
+    for fps, conc, osl in keys:
+        cells = [f"{fps:g}", str(conc)] + ([str(osl)] if http else [])
+        for m in modes:
+            p = by.get((m, fps, conc, osl), {})
+            rps = p.get("req_per_s")
+            cells += [f"{rps:.2f}" if rps is not None else "-", ms(p.get(lat)), ms(p.get(lat99)), str(p.get("frames_out", "-"))]
+        if both:
+            s, f = by.get(("stock", fps, conc, osl), {}), by.get(("fast", fps, conc, osl), {})
+            sp = f.get("req_per_s") / s["req_per_s"] if s.get("req_per_s") and f.get("req_per_s") else None
+            lr = f.get(lat) / s[lat] if s.get(lat) and f.get(lat) else None
+            cells += [f"{sp:.2f}x" if sp else "-", f"{lr:.2f}" if lr else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_outputs(cfg: SweepConfig, result: SweepResult, *, echo: Callable[[str], None] = print) -> None:
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"json": str(out / "sweep.json"), "csv": str(out / "sweep.csv"), "markdown": str(out / "sweep.md")}
+    with open(files["json"], "w") as f:
+        json.dump(asdict(result), f, indent=1, default=str)
+    columns = list(dict.fromkeys(k for p in result.points for k in p))
+    with open(files["csv"], "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        w.writerows(result.points)
+    table = markdown_table(result.points)
+    Path(files["markdown"]).write_text(table + "\n")
+    if cfg.plots:
+        from .plots import plot_sweep
+
+        files.update(plot_sweep(result.points, out))
+    result.files = files
+    with open(files["json"], "w") as f:  # again, now listing the plot files too
+        json.dump(asdict(result), f, indent=1, default=str)
+    sysinfo = result.system
+    echo(f"\n{cfg.target} sweep on {sysinfo.get('cpu_model')} ({sysinfo.get('affinity_cores', sysinfo.get('cpu_count'))} cores)"
+         f", video {result.video.get('generated', result.video.get('files'))}\n")
+    echo(table)
+    echo("")
+    for kind, path in files.items():
+        echo(f"{kind:9s} {path}")
