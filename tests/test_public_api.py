@@ -26,6 +26,7 @@ EXPECTED_ALL = [
     "available_backends",
     "get_sampler",
     "load_video",
+    "load_video_async",
 ]
 
 

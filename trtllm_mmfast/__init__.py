@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import BackendUnavailableError, DecodeError, InvalidMediaError, MediaTooLargeError, MMFastError
+from .runtime.pipeline import load_video_async
 from .types import VideoFrames, VideoMetadata
 from .video.api import load_video
 from .video.backend import available as available_backends
@@ -31,4 +32,5 @@ __all__ = [
     "available_backends",
     "get_sampler",
     "load_video",
+    "load_video_async",
 ]

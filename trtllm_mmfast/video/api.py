@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import InvalidMediaError
 from ..types import VideoFrames, VideoMetadata
@@ -11,13 +14,27 @@ from .limits import DEFAULT_LIMITS, Limits
 from .sampling import SamplerLike, get_sampler
 from .source import SourceLike, resolve_source
 
-__all__ = ["DEFAULT_DECODER_THREADS", "load_video"]
+__all__ = ["DEFAULT_DECODER_THREADS", "LoadTrace", "load_video"]
 
 log = logging.getLogger(__name__)
 
 # One decoder thread per request: under serving load the pools give the parallelism, and
 # FFmpeg's unbounded default (one thread per core per decode) oversubscribes the CPU.
 DEFAULT_DECODER_THREADS = 1
+
+
+@dataclass
+class LoadTrace:
+    """Optional ``load_video(..., trace=...)`` record and hook (the async runtime passes one).
+
+    ``load_video`` fills ``read_s`` (resolve source, open, probe, sample) and ``decode_s``.
+    ``on_plan``, when set, is called with the bytes the frame array will take, after sampling
+    and before it is allocated; it may block (a frame budget) or raise to abort the load.
+    """
+
+    on_plan: Callable[[int], None] | None = None
+    read_s: float = 0.0
+    decode_s: float = 0.0
 
 
 def load_video(
@@ -29,6 +46,7 @@ def load_video(
     backend: str = "auto",
     limits: Limits | None = None,
     decoder_threads: int | None = None,
+    trace: LoadTrace | None = None,
 ) -> VideoFrames:
     """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
 
@@ -38,7 +56,9 @@ def load_video(
     (TensorRT-LLM's stock loader) or a sampler object (``sampler_for(processor)``).
     ``backend``: ``"auto"`` (fastest exact backend installed) or a name from ``backends()``.
     Bad input raises ``InvalidMediaError``; a limit, ``MediaTooLargeError``.
+    ``trace``: a ``LoadTrace`` to fill with stage times (and whose ``on_plan`` sees the frame bytes).
     """
+    t0 = time.perf_counter()
     limits = limits or DEFAULT_LIMITS
     threads = DEFAULT_DECODER_THREADS if decoder_threads is None else int(decoder_threads)
     if threads < 1:
@@ -58,7 +78,14 @@ def load_video(
         )
         indices = sample(info.total_num_frames, info.fps, fps=fps, num_frames=num_frames)
         limits.check_output(len(indices), src.label)
+        if trace is not None:
+            trace.read_s = time.perf_counter() - t0
+            if trace.on_plan is not None:
+                trace.on_plan(len(indices) * info.height * info.width * 3)
+            t0 = time.perf_counter()
         frames, decoded = video.decode(indices)
+        if trace is not None:
+            trace.decode_s = time.perf_counter() - t0
     finally:
         video.close()
     if len(decoded) == 0:
