@@ -1,4 +1,4 @@
-"""The ``trtllm-mmfast`` command: ``info``, ``decode`` (and ``serve``, ``sweep`` as they land)."""
+"""The ``trtllm-mmfast`` command: ``info``, ``serve``, ``decode`` and ``sweep``."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ def main(verbose: int) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def info(as_json: bool) -> None:
-    """Print library versions and which video backends are usable here."""
+    """Print library versions, which video backends are usable here, the TensorRT-LLM
+    API generation detected and which hooks `enable()` / `serve` would apply (a dry run:
+    nothing is patched; TensorRT-LLM is imported when installed, which can take a while)."""
+    from .integrations.tensorrt_llm import summary
     from .versions import library_versions
     from .video.backend import available
 
-    report = {"versions": library_versions(), "backends": available()}
+    report = {"versions": library_versions(), "backends": available(), "tensorrt_llm": summary()}
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
         return
@@ -38,6 +41,107 @@ def info(as_json: bool) -> None:
     click.echo("video backends:")
     for name, reason in report["backends"].items():
         click.echo(f"  {name:22s} {'available' if reason is None else 'unavailable: ' + reason}")
+    _echo_trtllm(report["tensorrt_llm"])
+
+
+def _echo_trtllm(trt: dict) -> None:
+    click.echo("tensorrt_llm:")
+    if not trt["installed"]:
+        click.echo(f"  not installed (for `serve` / enable(): {trt['hint']})")
+    elif "error" in trt:
+        click.echo(f"  installed, but the hooks cannot be planned: {trt['error']}")
+    else:
+        click.echo(f"  {'generation':26s} {trt['generation']} layout (version {trt['version']})")
+        for h in trt["hooks"]:
+            status = "would apply" if trt["dry_run"] and h["status"] == "applied" else h["status"]
+            click.echo(f"  {h['name']:26s} {status:15s} {h['detail']}")
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
+)
+@click.argument("model")
+@click.argument("trtllm_serve_args", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "--media-load-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads decoding videos [env TRTLLM_MMFAST_MEDIA_LOAD_WORKERS; default 8].",
+)
+@click.option(
+    "--input-processing-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads running the HF input processor [env TRTLLM_MMFAST_INPUT_PROCESSING_WORKERS; default 8].",
+)
+@click.option("--video-backend", default="auto", show_default=True, help="Video decoder backend (see `info`).")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    model: str,
+    trtllm_serve_args: tuple[str, ...],
+    media_load_workers: int | None,
+    input_processing_workers: int | None,
+    video_backend: str,
+) -> None:
+    """Run TensorRT-LLM's trtllm-serve for MODEL with trtllm-mmfast's video path.
+
+    Applies trtllm_mmfast.integrations.tensorrt_llm.enable() (exact Qwen3-VL sampling,
+    in-memory decode, sized pools, the fast Qwen3-VL input processor; see `info`), then runs
+    TensorRT-LLM's own `trtllm-serve` command in this process. Every option not listed here
+    is passed to trtllm-serve untouched (see `trtllm-serve --help`), e.g.
+
+    \b
+        trtllm-mmfast serve Qwen/Qwen3-VL-8B-Instruct --media-load-workers 16 \\
+            --host 0.0.0.0 --port 8000 --extra_llm_api_options qwen3vl.yaml
+
+    Where trtllm-serve has its own --num_media_load_workers / --num_input_processor_workers
+    (newer TensorRT-LLM), the worker counts are passed on to them as well.
+
+    \b
+    Needs TensorRT-LLM:  pip install 'trtllm-mmfast[trtllm]'
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorrt_llm") is None:
+        click.echo(
+            "Error: `trtllm-mmfast serve` needs TensorRT-LLM, which is not installed here; "
+            "install it with: pip install 'trtllm-mmfast[trtllm]'",
+            err=True,
+        )
+        ctx.exit(2)
+    from .errors import MMFastError
+    from .integrations.tensorrt_llm import enable, serve_argv
+    from .video.backend import resolve
+
+    try:
+        resolve(video_backend)
+    except (ValueError, ImportError) as e:
+        raise click.BadParameter(str(e), param_hint="'--video-backend'") from None
+    try:
+        report = enable(
+            media_load_workers=media_load_workers,
+            input_processing_workers=input_processing_workers,
+            video_backend=video_backend,
+        )
+    except (MMFastError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"trtllm-mmfast: {report}", err=True)
+    from tensorrt_llm.commands.serve import main as trtllm_serve
+
+    try:
+        argv = serve_argv(
+            trtllm_serve.commands.get("serve"),
+            model,
+            trtllm_serve_args,
+            media_load_workers=media_load_workers,
+            input_processing_workers=input_processing_workers,
+        )
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
+    if isinstance(rc, int) and rc != 0:
+        ctx.exit(rc)
 
 
 @main.command()
