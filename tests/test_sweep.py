@@ -50,6 +50,10 @@ def test_tiny_sweep_end_to_end(tmp_path, cache_dir):
     assert len(data["samples"]) == sum(p["requests"] for p in data["points"])
     fast = [p for p in data["points"] if p["mode"] == "fast"]
     assert all(p["frames_out"] == 4 for p in fast)
+    # fast requests go through the server's async pipeline, which times each stage
+    fast_samples = [s for s in data["samples"] if s["mode"] == "fast"]
+    assert all(s["stages"]["decode"] > 0 and s["stages"]["process"] > 0 for s in fast_samples)
+    assert all(p["p50_stage_decode_s"] > 0 for p in fast)
 
     with open(out / "sweep.csv") as f:
         rows = list(csv.DictReader(f))

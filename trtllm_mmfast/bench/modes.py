@@ -94,12 +94,20 @@ class RequestPath:
         finally:
             os.unlink(f.name)
 
+    @property
+    def uses_pipeline(self) -> bool:
+        """Pooled, in-memory modes go through ``runtime.pipeline`` exactly as the server does."""
+        return self.mode.pools and self.mode.in_memory and not self.mode.is_stock
+
+    def load_kwargs(self, fps: float) -> dict[str, Any]:
+        if self.mode.exact_sampling:
+            return {"fps": fps, "sampler": self.sampler, "backend": self.backend}
+        return {"fps": fps, "num_frames": STOCK_NUM_FRAMES_CAP, "sampler": "uniform", "backend": self.backend}
+
     def _load_ours(self, source: Any, fps: float) -> VideoFrames:
         from ..video.api import load_video
 
-        if self.mode.exact_sampling:
-            return load_video(source, fps=fps, sampler=self.sampler, backend=self.backend)
-        return load_video(source, fps=fps, num_frames=STOCK_NUM_FRAMES_CAP, sampler="uniform", backend=self.backend)
+        return load_video(source, **self.load_kwargs(fps))
 
     # -- process ----------------------------------------------------------------------
     def process(self, loaded: Any) -> Any:

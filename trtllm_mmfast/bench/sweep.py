@@ -68,6 +68,10 @@ def summarize(point: Point, samples: list[dict[str, Any]], wall_s: float, loop_l
         if vals:
             row[f"p50_{key}"] = round(_pct(vals, 0.5), 5)
             row[f"p99_{key}"] = round(_pct(vals, 0.99), 5)
+    for stage in ("queue", "read", "budget_wait", "decode", "process_queue", "process"):
+        vals = [s["stages"][stage] for s in ok if s.get("stages", {}).get(stage) is not None]
+        if vals:
+            row[f"p50_stage_{stage}_s"] = round(_pct(vals, 0.5), 5)
     frames = [s["frames_out"] for s in ok if s.get("frames_out") is not None]
     if frames:
         row["frames_out"] = int(statistics.median(frames))
@@ -87,8 +91,10 @@ async def _ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005)
 
 
 async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> tuple[list[dict], float, list[float]]:
-    from ..runtime import executors
+    from ..runtime import executors, pipeline
+    from ..runtime.stats import StageTimings, Stats
 
+    stats = Stats()
     mode = path.mode
     loop = asyncio.get_running_loop()
     if mode.pools:
@@ -107,9 +113,17 @@ async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests
             t0 = time.perf_counter()
             sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False}
             try:
-                loaded = await loop.run_in_executor(load_pool, path.load, data, point.fps)
-                t1 = time.perf_counter()
-                out = await loop.run_in_executor(proc_pool, path.process, loaded)
+                if path.uses_pipeline:  # the server's path: frame budget, timeout, stage timings
+                    timings = StageTimings()
+                    loaded = await pipeline.load_video_async(data, timings=timings, stats=stats, **path.load_kwargs(point.fps))
+                    t1 = time.perf_counter()
+                    with pipeline.holding(loaded):
+                        out = await pipeline.process_async(path.process, loaded=loaded, timings=timings, stats=stats)
+                    sample["stages"] = timings.as_dict()
+                else:
+                    loaded = await loop.run_in_executor(load_pool, path.load, data, point.fps)
+                    t1 = time.perf_counter()
+                    out = await loop.run_in_executor(proc_pool, path.process, loaded)
                 t2 = time.perf_counter()
                 sample.update(ok=True, load_s=t1 - t0, process_s=t2 - t1, e2e_s=t2 - t0, frames_out=path.frames_out(out))
             except Exception as e:  # a failed request is a data point, not the end of the sweep
