@@ -24,6 +24,7 @@ EXPECTED_ALL = [
     "VideoMetadata",
     "__version__",
     "available_backends",
+    "enable",
     "get_sampler",
     "load_video",
     "load_video_async",

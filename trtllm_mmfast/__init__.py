@@ -17,6 +17,13 @@ from .video.sampling import Qwen3VLSampler, UniformSampler, get_sampler
 
 __version__ = "0.1.0"
 
+
+def enable(**kwargs: Any) -> Any:
+    """Apply the TensorRT-LLM hooks; see ``trtllm_mmfast.integrations.tensorrt_llm.enable``."""
+    from .integrations.tensorrt_llm import enable as _enable
+
+    return _enable(**kwargs)
+
 __all__ = [
     "BackendUnavailableError",
     "DecodeError",
@@ -30,6 +37,7 @@ __all__ = [
     "VideoMetadata",
     "__version__",
     "available_backends",
+    "enable",
     "get_sampler",
     "load_video",
     "load_video_async",
