@@ -53,7 +53,7 @@ def test_indices_follow_the_sampler(small_clip):
 
 
 def test_tempfile_fallback_is_exact_and_cleaned(monkeypatch, small_clip, no_leaks):
-    monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", False)
+    monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", False)  # the default
     spilled = []
     real_spill = opencv_backend._OpenCVVideo._spill
 
@@ -90,7 +90,28 @@ def test_in_memory_path_writes_no_file(monkeypatch, small_clip, no_leaks):
     def forbidden(data):
         raise AssertionError("spilled to disk although a stream-buffered backend exists")
 
+    monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", True)  # opt-in (module doc)
     if opencv_backend.stream_backend_id(__import__("cv2")) is None:
         pytest.skip("this OpenCV has no stream-buffered backend")
     monkeypatch.setattr(opencv_backend._OpenCVVideo, "_spill", staticmethod(forbidden))
-    load_video(small_clip, backend="opencv")
+    v = load_video(small_clip, backend="opencv", fps=4)
+    np.testing.assert_array_equal(v.frames, reference_frames(small_clip)[list(v.metadata.frames_indices)])
+
+
+def test_stream_buffer_is_opt_in_because_it_crashes_on_damaged_input():
+    """OpenCV 5.0's stream-buffered reader segfaults on this damaged AVI; the default path must not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); from test_fuzz import mutate; "
+        "from trtllm_mmfast import load_video, MMFastError\n"
+        "try:\n    load_video(mutate('mpeg4-avi', [('insert', 5975, 1638, 8269)]), backend='opencv')\n"
+        "except MMFastError:\n    pass\n"
+    )
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TRTLLM_MMFAST_OPENCV_STREAM_BUFFER"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]

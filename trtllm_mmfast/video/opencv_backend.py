@@ -1,9 +1,12 @@
-"""``opencv`` backend: cv2 FFmpeg decode from memory, one sequential pass.
+"""``opencv`` backend: cv2 FFmpeg decode, one sequential pass.
 
-Bytes are opened in memory through OpenCV's stream-buffered backend (OpenCV >= 4.13) with
-the ``BytesIO`` kept referenced until the capture is released (native code reads from it;
-dropping it early crashes OpenCV 5). Without such a backend the bytes are spilled to a
-temporary file (in /dev/shm when writable) that is removed on every exit path.
+Bytes reach OpenCV through a temporary file in /dev/shm (memory-backed; the default
+temp dir when /dev/shm is not writable) that is removed on every exit path. OpenCV's
+stream-buffered backend (``cv2.VideoCapture(BytesIO, api)``, OpenCV >= 4.13) reads
+straight from memory, but OpenCV 5.0's reader segfaults on some damaged inputs (found by
+tests/test_fuzz.py; reproducers there), so it is opt-in: ``TRTLLM_MMFAST_OPENCV_STREAM_BUFFER=1``.
+When used, the ``BytesIO`` stays referenced until the capture is released (native code
+reads from it). The ``pyav`` backend (``auto``'s choice) decodes from memory safely.
 
 One ``grab()`` per frame up to the last target, ``retrieve()`` only at targets, BGR->RGB
 straight into the output array.
@@ -25,8 +28,8 @@ from .source import MediaSource
 
 log = logging.getLogger(__name__)
 
-# Tests set this to False to force the tempfile path on any OpenCV.
-USE_STREAM_BUFFER = True
+# In-memory decode through OpenCV's stream-buffered backend: opt-in, see the module doc.
+USE_STREAM_BUFFER = os.environ.get("TRTLLM_MMFAST_OPENCV_STREAM_BUFFER", "") == "1"
 
 
 def stream_backend_id(cv2: Any) -> int | None:
