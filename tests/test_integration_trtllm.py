@@ -402,6 +402,7 @@ def test_main_audio_and_source_hash_keep_the_stock_decoder(data_url):
 
 
 def test_main_file_url_and_http_bytes(clip_file, small_clip, monkeypatch):
+    monkeypatch.setenv("TRTLLM_MMFAST_ALLOWED_MEDIA_ROOTS", str(clip_file.parent))  # server policy: no local files by default
     with use_standin("main"):
         mmfast.enable()
         chat_utils = _mod("tensorrt_llm.serve.chat_utils")
@@ -421,6 +422,7 @@ def test_main_file_url_and_http_bytes(clip_file, small_clip, monkeypatch):
 
 def test_v1_2_http_fetches_into_memory(small_clip, monkeypatch):
     """1.2: http(s) bytes fetched with aiohttp and decoded without a temporary file."""
+    monkeypatch.setenv("TRTLLM_MMFAST_FETCH_ALLOW", "127.0.0.1")  # the SSRF guard refuses loopback by default
     aiohttp_web = pytest.importorskip("aiohttp.web")
     import tempfile
 

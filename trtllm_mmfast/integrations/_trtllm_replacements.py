@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import InvalidMediaError
 from ..types import VideoFrames
-from ..video.limits import DEFAULT_LIMITS
+from ..video.fetch import is_http_url
+from ..video.policy import server_policy
 from ..video.sampling import Qwen3VLSampler
 
 __all__ = [
@@ -176,7 +177,10 @@ def _load_sync(source: Any, req: VideoRequest, video_data_cls: type) -> Any:
     from ..video.api import load_video
 
     sampler, fps, num_frames, fast = _sampling(req)
-    video = load_video(source, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend)
+    video = load_video(
+        source, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend,
+        policy=server_policy(),  # local paths only under TRTLLM_MMFAST_ALLOWED_MEDIA_ROOTS
+    )
     return video_data_cls(frames=_handover(video, req, fast=fast), metadata=_trtllm_metadata(video))
 
 
@@ -186,7 +190,10 @@ async def _load_async(source: Any, req: VideoRequest, video_data_cls: type) -> A
     from ..runtime.pipeline import load_video_async
 
     sampler, fps, num_frames, fast = _sampling(req)
-    video = await load_video_async(source, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend)
+    video = await load_video_async(
+        source, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend,
+        policy=server_policy(),  # local paths only under TRTLLM_MMFAST_ALLOWED_MEDIA_ROOTS
+    )
     if _handover_is_cheap(req, fast):
         frames = _handover(video, req, fast=fast)
     else:
@@ -194,26 +201,12 @@ async def _load_async(source: Any, req: VideoRequest, video_data_cls: type) -> A
     return video_data_cls(frames=frames, metadata=_trtllm_metadata(video))
 
 
-def _is_http(url: Any) -> bool:
-    return isinstance(url, str) and url[:8].lower().startswith(("http://", "https://"))
-
-
 async def _fetch(url: str) -> bytes:
-    """GET ``url`` with aiohttp (as TensorRT-LLM 1.2 does), in memory, capped at the byte limit."""
-    import aiohttp
+    """GET ``url`` into memory with the server fetch policy (SSRF guard, byte cap, timeouts,
+    checked redirects; allowlist from ``TRTLLM_MMFAST_FETCH_ALLOW``): see ``video.fetch``."""
+    from ..video.fetch import fetch, server_fetch_policy
 
-    limit = DEFAULT_LIMITS.max_bytes
-    label = url if len(url) <= 60 else url[:57] + "..."
-    buf = bytearray()
-    async with aiohttp.ClientSession() as session, session.get(url) as resp:
-        resp.raise_for_status()
-        if limit is not None and resp.content_length is not None:
-            DEFAULT_LIMITS.check_bytes(resp.content_length, label)
-        async for chunk in resp.content.iter_chunked(1 << 20):
-            buf += chunk
-            if limit is not None and len(buf) > limit:
-                DEFAULT_LIMITS.check_bytes(len(buf), label)
-    return bytes(buf)
+    return await fetch(url, policy=server_fetch_policy())
 
 
 def make_async_load_video(video_data_cls: type) -> Callable[..., Any]:
@@ -225,7 +218,7 @@ def make_async_load_video(video_data_cls: type) -> Callable[..., Any]:
         """trtllm-mmfast's loader: http(s) fetched into memory, data:/paths/file:// decoded
         directly, exact sampling, decode in the media-load pool (see the module doc)."""
         req = VideoRequest.from_trtllm(num_frames, fps, format, device)
-        source = await _fetch(video) if _is_http(video) else video
+        source = await _fetch(video) if is_http_url(video) else video
         return await _load_async(source, req, video_data_cls)
 
     async_load_video.__mmfast_hook__ = True  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from ..errors import DecodeError, MediaTooLargeError
 from ..types import VideoFrames
 from ..video.api import LoadTrace, load_video
+from ..video.fetch import FetchPolicy, fetch, is_http_url
 from .executors import input_processing_pool, media_load_pool, run_in
 from .stats import StageTimings, Stats, global_stats
 
@@ -389,9 +390,15 @@ async def load_video_async(
     stats: Stats | None = None,
     budget: FrameBudget | None = None,
     timeout: float | None = _UNSET,
+    fetch_policy: FetchPolicy | None = None,
     **load_video_kwargs: Any,
 ) -> VideoFrames:
     """``load_video(source, **load_video_kwargs)`` in the media-load pool.
+
+    ``source`` may also be an ``http(s)://`` URL: it is fetched into memory first, on the
+    loop, under ``fetch_policy`` (default ``video.fetch.DEFAULT_FETCH_POLICY``: public
+    addresses only, 200 MiB, 5 redirects; see ``video.fetch``). Fetch time is not part of
+    ``timeout``, which the fetch policy's own timeouts bound.
 
     ``timings``: a ``StageTimings`` to fill (queue, read, budget_wait, decode).
     ``stats``: where to record them (default ``global_stats()``).
@@ -405,7 +412,14 @@ async def load_video_async(
         timeout = _decode_timeout
     elif timeout is not None:
         _check_positive(timeout, "timeout")
-    job = _LoadJob(loop, budget if budget is not None else _budget, timeout, _label(source))
+    label = _label(source)
+    if is_http_url(source):
+        try:
+            source = await fetch(source, policy=fetch_policy)
+        except Exception as e:
+            stats.error(type(e).__name__)
+            raise
+    job = _LoadJob(loop, budget if budget is not None else _budget, timeout, label)
     ctx = contextvars.copy_context()
     job.cf = media_load_pool().submit(ctx.run, job.work, source, load_video_kwargs)
     job.cf.add_done_callback(job.done)

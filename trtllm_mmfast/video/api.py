@@ -11,6 +11,7 @@ from ..errors import InvalidMediaError
 from ..types import VideoFrames, VideoMetadata
 from .backend import resolve
 from .limits import DEFAULT_LIMITS, Limits
+from .policy import SourcePolicy
 from .sampling import SamplerLike, get_sampler
 from .source import SourceLike, resolve_source
 
@@ -47,6 +48,7 @@ def load_video(
     limits: Limits | None = None,
     decoder_threads: int | None = None,
     trace: LoadTrace | None = None,
+    policy: SourcePolicy | None = None,
 ) -> VideoFrames:
     """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
 
@@ -57,6 +59,7 @@ def load_video(
     ``backend``: ``"auto"`` (fastest exact backend installed) or a name from ``backends()``.
     Bad input raises ``InvalidMediaError``; a limit, ``MediaTooLargeError``.
     ``trace``: a ``LoadTrace`` to fill with stage times (and whose ``on_plan`` sees the frame bytes).
+    ``policy``: a ``SourcePolicy`` limiting which local files may be read (default: any).
     """
     t0 = time.perf_counter()
     limits = limits or DEFAULT_LIMITS
@@ -65,7 +68,7 @@ def load_video(
         raise ValueError(f"decoder_threads must be >= 1, got {decoder_threads}")
     sample = get_sampler(sampler)
     chosen = resolve(backend)
-    src = resolve_source(source, limits=limits)
+    src = resolve_source(source, limits=limits, policy=policy)
     video = chosen.open(src, decoder_threads=threads)
     try:
         info = video.info
@@ -84,6 +87,7 @@ def load_video(
                 trace.on_plan(len(indices) * info.height * info.width * 3)
             t0 = time.perf_counter()
         frames, decoded = video.decode(indices)
+        info = video.info  # a backend may learn the display rotation (hence width/height) while decoding
         if trace is not None:
             trace.decode_s = time.perf_counter() - t0
     finally:

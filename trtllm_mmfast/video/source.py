@@ -1,4 +1,8 @@
-"""Resolve what a request gives us (bytes, path, file:// or data: URL) to bytes or a local path."""
+"""Resolve what a request gives us (bytes, path, file:// or data: URL) to bytes or a local path.
+
+``http(s)://`` URLs are not resolved here (fetching is async: ``video.fetch`` and
+``load_video_async``); local paths go through a ``SourcePolicy`` (``video.policy``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Union
 
 from ..errors import InvalidMediaError
 from .limits import DEFAULT_LIMITS, Limits
+from .policy import LIBRARY_POLICY, SourcePolicy
 
 __all__ = ["MediaSource", "SourceLike", "resolve_source"]
 
@@ -55,8 +60,9 @@ def _from_data_url(url: str, limits: Limits) -> MediaSource:
     if "base64" not in params:
         raise InvalidMediaError("data URL must be base64-encoded (';base64,')")
     payload = url[m.end():]
-    if limits.max_bytes is not None:
-        limits.check_bytes(len(payload) * 3 // 4, "data URL payload")
+    if limits.max_bytes is not None:  # before decoding: 4 chars per 3 bytes, less the '=' padding
+        padding = 2 if payload.endswith("==") else 1 if payload.endswith("=") else 0
+        limits.check_bytes(len(payload) * 3 // 4 - padding, "data URL payload")
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as e:
@@ -64,7 +70,8 @@ def _from_data_url(url: str, limits: Limits) -> MediaSource:
     return MediaSource(data=data, label=f"data:{mime} ({len(data)} bytes)")
 
 
-def _from_path(path: str, label: str) -> MediaSource:
+def _from_path(path: str, label: str, policy: SourcePolicy) -> MediaSource:
+    path = policy.check_path(path)  # first: a refusal must not tell what exists
     if not os.path.exists(path):
         raise InvalidMediaError(f"video file not found: {path!r}")
     if not os.path.isfile(path):
@@ -72,8 +79,14 @@ def _from_path(path: str, label: str) -> MediaSource:
     return MediaSource(path=path, label=label)
 
 
-def resolve_source(source: SourceLike, *, limits: Limits = DEFAULT_LIMITS) -> MediaSource:
-    """Turn a user-given source into a ``MediaSource``; bad input raises ``InvalidMediaError``."""
+def resolve_source(
+    source: SourceLike, *, limits: Limits = DEFAULT_LIMITS, policy: SourcePolicy | None = None
+) -> MediaSource:
+    """Turn a user-given source into a ``MediaSource``; bad input raises ``InvalidMediaError``.
+
+    ``policy``: which local paths / ``file://`` URLs are allowed (default: any file).
+    """
+    policy = policy or LIBRARY_POLICY
     if isinstance(source, MediaSource):
         return source
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -83,7 +96,7 @@ def resolve_source(source: SourceLike, *, limits: Limits = DEFAULT_LIMITS) -> Me
         limits.check_bytes(len(data), "video bytes")
         return MediaSource(data=data, label=f"<{len(data)} bytes>")
     if isinstance(source, pathlib.PurePath):
-        src = _from_path(os.fspath(source), os.fspath(source))
+        src = _from_path(os.fspath(source), os.fspath(source), policy)
     elif isinstance(source, str):
         if not source:
             raise InvalidMediaError("empty source string")
@@ -95,7 +108,7 @@ def resolve_source(source: SourceLike, *, limits: Limits = DEFAULT_LIMITS) -> Me
             if parts.netloc not in ("", "localhost"):
                 raise InvalidMediaError(f"file URL must name a local file, got host {parts.netloc!r}")
             path = urllib.parse.unquote(parts.path)
-            src = _from_path(path, source)
+            src = _from_path(path, source, policy)
         elif scheme in ("http", "https"):
             raise InvalidMediaError(
                 f"{scheme} URLs are fetched by the server integration, not by load_video: {_short(source)!r}"
@@ -103,7 +116,7 @@ def resolve_source(source: SourceLike, *, limits: Limits = DEFAULT_LIMITS) -> Me
         elif scheme and len(scheme) > 1:  # one letter: a Windows drive, treat as a path
             raise InvalidMediaError(f"unsupported URL scheme {scheme!r} in {_short(source)!r}")
         else:
-            src = _from_path(source, source)
+            src = _from_path(source, source, policy)
     else:
         raise TypeError(f"source must be bytes, a path or a URL string, got {type(source).__name__}")
     if src.size == 0:
