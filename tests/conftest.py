@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import tempfile
@@ -83,3 +84,59 @@ def no_leaks():
     after_fds, after_tmp = snapshot_resources()
     assert after_tmp - before_tmp == set(), f"temp files left behind: {after_tmp - before_tmp}"
     assert after_fds <= before_fds, f"file descriptors leaked: {before_fds} -> {after_fds}"
+
+
+def _mmfast_threads() -> set[str]:
+    import threading
+
+    return {t.name for t in threading.enumerate() if t.name.startswith("mmfast-")}
+
+
+def _open_fds() -> dict[int, str]:
+    out = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the fd listdir itself used, closed since
+            pass
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_leak_check():
+    """After the whole run: no new file descriptors, no mmfast-* temp files, no mmfast-* threads.
+
+    Native libraries are imported first, so what they open once at import is not counted; the
+    runtime pools are shut down (as at interpreter exit) before threads are counted.
+    """
+    import cv2  # noqa: F401
+
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        pass
+    try:  # uvloop opens one signal-wakeup pipe pair per process, with its first loop
+        import uvloop
+
+        uvloop.run(asyncio.sleep(0))
+    except ImportError:
+        pass
+    fds_before, (_, tmp_before) = _open_fds(), snapshot_resources()
+    yield
+    from trtllm_mmfast.runtime import executors
+
+    executors.shutdown()
+    fds_after, (_, tmp_after) = _open_fds(), snapshot_resources()
+    site = os.path.dirname(os.path.dirname(np.__file__))  # library data files kept open by caches (fonts)
+    leaked_fds = {
+        fd: target for fd, target in fds_after.items() if fds_before.get(fd) != target and not target.startswith(site)
+    }
+    problems = []
+    if tmp_after - tmp_before:
+        problems.append(f"temp files left behind: {sorted(tmp_after - tmp_before)}")
+    if leaked_fds:
+        problems.append(f"file descriptors left open: {leaked_fds}")
+    if _mmfast_threads():
+        problems.append(f"threads still running: {sorted(_mmfast_threads())}")
+    if problems:
+        pytest.fail("resource leak over the test session: " + "; ".join(problems), pytrace=False)

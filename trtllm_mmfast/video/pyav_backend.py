@@ -29,6 +29,16 @@ edit list marks as discarded: the frames, and the order, a full decode outputs (
 Streams whose packets lack unique pts fall back to one sequential decode that numbers frames in
 output order, as OpenCV does.
 
+Rotation: like OpenCV (``CAP_PROP_ORIENTATION_AUTO``, on by default, so TensorRT-LLM's stock loader
+gets it too), a display matrix of a multiple of 90 degrees is applied: frames come out upright as a
+player shows them. PyAV exposes the matrix only on decoded frames, so ``info`` has the coded size
+until the first target is decoded, and the rotated size from then on (the pixel count is the same,
+so limits are unaffected); ``load_video`` reads ``info`` again after decoding.
+
+A truncated stream (the demuxer stops early, or yields fewer packets than the container declares)
+keeps only the frames whose numbering is certain: packets lost after the cut have pts >= their dts >
+the last dts read, so frames presented after that dts are left out of the frame table.
+
 The decoder uses exactly ``decoder_threads`` threads (frame threading above one). Input FFmpeg
 cannot open raises ``InvalidMediaError``; a damaged packet is skipped and a damaged tail ends the
 decode, so the targets that could not be decoded are simply missing from the result.
@@ -38,7 +48,7 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -155,7 +165,8 @@ class _PyAVVideo:
         av, src = self._av, self._source
         try:
             target = src.path if src.path is not None else io.BytesIO(src.data)  # type: ignore[arg-type]
-            self._container = av.open(target, mode="r")
+            # "replace": damaged metadata (e.g. a non-UTF-8 brand) must not fail with UnicodeDecodeError
+            self._container = av.open(target, mode="r", metadata_errors="replace")
         except av.FFmpegError as e:
             why = getattr(e, "strerror", None) or str(e)
             raise InvalidMediaError(f"{src.label}: not a decodable video (FFmpeg could not open it: {why})") from None
@@ -205,6 +216,13 @@ class _PyAVVideo:
                     tids.append(tid)
         except av.FFmpegError as e:  # damaged or truncated: keep what was read
             log.warning("%s: demuxing stopped after %d packets: %s", label, len(pts), e)
+            truncated = True
+        else:
+            truncated = 0 < len(pts) < (stream.frames or 0)
+        if truncated and pts and None not in pts and dts[-1] is not None:
+            # Lost packets have pts >= dts > dts[-1]: a frame presented later could be numbered wrong.
+            horizon = dts[-1]
+            discard = [d or p > horizon for d, p in zip(discard, pts)]  # type: ignore[operator]
         if tids:  # HEVC: only the highest temporal sub-layer present is never referenced
             top = max(tids)
             disp = [d and t == top for d, t in zip(disp, tids)]
@@ -242,6 +260,8 @@ class _PyAVVideo:
                 f"{label}: no usable video stream (frames={total}, fps={fps:g}, size={width}x{height})"
             )
         self.info = StreamInfo(total_num_frames=total, fps=fps, width=width, height=height, codec=codec)
+        self._coded_size = (width, height)
+        self._turns: int | None = None  # display rotation in counter-clockwise quarter turns, once known
 
     # --- decoding -------------------------------------------------------------------------
 
@@ -350,13 +370,30 @@ class _PyAVVideo:
 
     def _take(self, frame: Any, k: int | None, sink: FrameSink) -> None:
         """Convert a decoded target frame into its slot, exactly as OpenCV would."""
-        if k is None or k in self._done or (frame.width, frame.height) != (self.info.width, self.info.height):
+        if k is None or k in self._done or (frame.width, frame.height) != self._coded_size:
             return
+        if self._turns is None:
+            self._learn_rotation(frame, sink)
+        cv2 = self._cv2
         bgr = self._sws.reformat(frame, format="bgr24", interpolation="BICUBIC", threads=self._threads)
-        self._cv2.cvtColor(bgr.to_ndarray(), self._cv2.COLOR_BGR2RGB, dst=sink.slot(k))
+        if self._turns:
+            rgb = cv2.cvtColor(bgr.to_ndarray(), cv2.COLOR_BGR2RGB)
+            code = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)[self._turns - 1]
+            cv2.rotate(rgb, code, dst=sink.slot(k))
+        else:
+            cv2.cvtColor(bgr.to_ndarray(), cv2.COLOR_BGR2RGB, dst=sink.slot(k))
         sink.filled(k)
         self._done.add(k)
         self.stats.frames_converted += 1
+
+    def _learn_rotation(self, frame: Any, sink: FrameSink) -> None:
+        """Read the display rotation off the first target frame (before any slot is written)."""
+        degrees = int(getattr(frame, "rotation", 0) or 0)
+        self._turns = (degrees // 90) % 4 if degrees % 90 == 0 else 0  # OpenCV ignores other angles
+        if self._turns % 2:
+            w, h = self._coded_size
+            self.info = replace(self.info, width=h, height=w)
+            sink.frames = sink.frames.reshape(len(sink.frames), w, h, 3)  # same buffer, still empty
 
     # --- demuxing -------------------------------------------------------------------------
 
