@@ -24,7 +24,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -35,7 +34,7 @@ import numpy as np
 
 from trtllm_mmfast import load_video
 from trtllm_mmfast.synth import ClipSpec, cached_clip
-from trtllm_mmfast.versions import library_versions
+from trtllm_mmfast.versions import library_versions, system_info
 from trtllm_mmfast.video.backend import get as get_backend
 from trtllm_mmfast.video.sampling import qwen3_vl_indices
 from trtllm_mmfast.video.source import MediaSource
@@ -165,21 +164,8 @@ def time_case(fns: dict[str, Callable[[], Any]], repeats: int, slow_s: float) ->
 
 
 def machine_info() -> dict[str, Any]:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
-    except OSError:
-        pass
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-    }
+    """The shared system facts plus the load average at start (this box may be shared)."""
+    return {**system_info(), "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
 
 def _fmt(x: float | None, spec: str = ".3f") -> str:

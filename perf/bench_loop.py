@@ -36,7 +36,7 @@ from trtllm_mmfast.runtime import pipeline
 from trtllm_mmfast.runtime.executors import resolve_workers, shutdown
 from trtllm_mmfast.runtime.stats import Stats
 from trtllm_mmfast.synth import ClipSpec, encode_clip
-from trtllm_mmfast.versions import library_versions
+from trtllm_mmfast.versions import library_versions, system_info
 from trtllm_mmfast.video.api import load_video
 
 TICK_S = 0.002
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                    "clip": {"width": spec.width, "height": spec.height, "num_frames": spec.num_frames, "fps": spec.fps,
                             "gop": spec.gop, "bytes": len(data)},
                    "sample_fps": args.fps, "backend": args.backend, "processor": proc_name, "tick_s": TICK_S},
-        "machine": {"cpu_count": os.cpu_count(), "platform": sys.platform},
+        "machine": system_info(),
         "versions": library_versions(),
         "results": summary,
         "ratios": ratios,
