@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import SweepConfig
-from .sweep import Point, SweepResult, _progress, summarize
+from .sweep import Point, SweepResult, _progress, closed_loop, summarize
 
 __all__ = ["chat_request", "run_http", "stream_one"]
 
@@ -109,28 +109,19 @@ async def _http_point(cfg: SweepConfig, point: Point, video_urls: list[str], n_r
 
     endpoint = cfg.url.rstrip("/") + "/v1/chat/completions"
     timeout = aiohttp.ClientTimeout(total=cfg.request_timeout_s)
-    samples: list[dict] = []
-    next_id = 0
-    deadline = time.perf_counter() + cfg.max_seconds_per_point
     async with aiohttp.ClientSession(timeout=timeout) as session:
 
-        async def worker() -> None:
-            nonlocal next_id
-            while next_id < n_requests and time.perf_counter() < deadline:
-                rid, next_id = next_id, next_id + 1
-                sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False, "video": rid % len(video_urls)}
-                body = chat_request(cfg, video_urls[rid % len(video_urls)], point.fps, point.osl)
-                t0 = time.perf_counter()
-                try:
-                    sample.update(await stream_one(session, endpoint, body), ok=True)
-                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as e:
-                    sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
-                samples.append(sample)
+        async def one(rid: int) -> dict[str, Any]:
+            sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False, "video": rid % len(video_urls)}
+            body = chat_request(cfg, video_urls[rid % len(video_urls)], point.fps, point.osl)
+            t0 = time.perf_counter()
+            try:
+                sample.update(await stream_one(session, endpoint, body), ok=True)
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as e:
+                sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
+            return sample
 
-        t_start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(point.concurrency)))
-        wall = time.perf_counter() - t_start
-    return samples, wall
+        return await closed_loop(point.concurrency, n_requests, cfg.max_seconds_per_point, one)
 
 
 def run_http(cfg: SweepConfig, videos: list[tuple[str, bytes]], result: SweepResult, *, progress: bool) -> None:

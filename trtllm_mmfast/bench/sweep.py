@@ -18,8 +18,9 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
+from ..runtime.stats import quantile
 from .config import SweepConfig
 from .modes import Mode, RequestPath, get_mode
 
@@ -45,12 +46,7 @@ class SweepResult:
 
 
 def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+    return quantile(sorted(values), q) if values else None
 
 
 def summarize(point: Point, samples: list[dict[str, Any]], wall_s: float, loop_lags: list[float]) -> dict[str, Any]:
@@ -90,19 +86,12 @@ async def _ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005)
         lags.append(max(0.0, loop.time() - t0 - period))
 
 
-async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> tuple[list[dict], float, list[float]]:
-    from ..runtime import executors, pipeline
-    from ..runtime.stats import StageTimings, Stats
-
-    stats = Stats()
-    mode = path.mode
-    loop = asyncio.get_running_loop()
-    if mode.pools:
-        load_pool, proc_pool = executors.media_load_pool(), executors.input_processing_pool()
-    else:
-        load_pool = proc_pool = None  # the loop's default executor, shared by both stages
-
-    samples: list[dict] = []
+async def closed_loop(
+    concurrency: int, n_requests: int, max_s: float, one: Callable[[int], Awaitable[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], float]:
+    """``concurrency`` workers each send the next request (``one(request_id)``) when the last one
+    ends, until ``n_requests`` were sent or ``max_s`` passed: (samples, wall seconds)."""
+    samples: list[dict[str, Any]] = []
     next_id = 0
     deadline = time.perf_counter() + max_s
 
@@ -110,32 +99,50 @@ async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests
         nonlocal next_id
         while next_id < n_requests and time.perf_counter() < deadline:
             rid, next_id = next_id, next_id + 1
-            t0 = time.perf_counter()
-            sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False}
-            try:
-                if path.uses_pipeline:  # the server's path: frame budget, timeout, stage timings
-                    timings = StageTimings()
-                    loaded = await pipeline.load_video_async(data, timings=timings, stats=stats, **path.load_kwargs(point.fps))
-                    t1 = time.perf_counter()
-                    with pipeline.holding(loaded):
-                        out = await pipeline.process_async(path.process, loaded=loaded, timings=timings, stats=stats)
-                    sample["stages"] = timings.as_dict()
-                else:
-                    loaded = await loop.run_in_executor(load_pool, path.load, data, point.fps)
-                    t1 = time.perf_counter()
-                    out = await loop.run_in_executor(proc_pool, path.process, loaded)
-                t2 = time.perf_counter()
-                sample.update(ok=True, load_s=t1 - t0, process_s=t2 - t1, e2e_s=t2 - t0, frames_out=path.frames_out(out))
-            except Exception as e:  # a failed request is a data point, not the end of the sweep
-                sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
-            samples.append(sample)
+            samples.append(await one(rid))
+
+    t_start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return samples, time.perf_counter() - t_start
+
+
+async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> tuple[list[dict], float, list[float]]:
+    from ..runtime import executors, pipeline
+    from ..runtime.stats import StageTimings, Stats
+
+    stats = Stats()  # per point, so the process-wide global_stats() is not polluted by the sweep
+    mode = path.mode
+    loop = asyncio.get_running_loop()
+    if mode.pools:
+        load_pool, proc_pool = executors.media_load_pool(), executors.input_processing_pool()
+    else:
+        load_pool = proc_pool = None  # the loop's default executor, shared by both stages
+
+    async def one(rid: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        sample: dict[str, Any] = {**asdict(point), "request": rid, "ok": False}
+        try:
+            if path.uses_pipeline:  # the server's path: frame budget, timeout, stage timings
+                timings = StageTimings()
+                loaded = await pipeline.load_video_async(data, timings=timings, stats=stats, **path.load_kwargs(point.fps))
+                t1 = time.perf_counter()
+                with pipeline.holding(loaded):
+                    out = await pipeline.process_async(path.process, loaded=loaded, timings=timings, stats=stats)
+                sample["stages"] = timings.as_dict()
+            else:
+                loaded = await loop.run_in_executor(load_pool, path.load, data, point.fps)
+                t1 = time.perf_counter()
+                out = await loop.run_in_executor(proc_pool, path.process, loaded)
+            t2 = time.perf_counter()
+            sample.update(ok=True, load_s=t1 - t0, process_s=t2 - t1, e2e_s=t2 - t0, frames_out=path.frames_out(out))
+        except Exception as e:  # a failed request is a data point, not the end of the sweep
+            sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
+        return sample
 
     lags: list[float] = []
     stop = asyncio.Event()
     ticker = asyncio.create_task(_ticker(lags, stop))
-    t_start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(point.concurrency)))
-    wall = time.perf_counter() - t_start
+    samples, wall = await closed_loop(point.concurrency, n_requests, max_s, one)
     stop.set()
     await ticker
     return samples, wall, lags
@@ -288,8 +295,6 @@ def write_outputs(cfg: SweepConfig, result: SweepResult, *, echo: Callable[[str]
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": str(out / "sweep.json"), "csv": str(out / "sweep.csv"), "markdown": str(out / "sweep.md")}
-    with open(files["json"], "w") as f:
-        json.dump(asdict(result), f, indent=1, default=str)
     columns = list(dict.fromkeys(k for p in result.points for k in p))
     with open(files["csv"], "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)
@@ -302,7 +307,7 @@ def write_outputs(cfg: SweepConfig, result: SweepResult, *, echo: Callable[[str]
 
         files.update(plot_sweep(result.points, out))
     result.files = files
-    with open(files["json"], "w") as f:  # again, now listing the plot files too
+    with open(files["json"], "w") as f:
         json.dump(asdict(result), f, indent=1, default=str)
     sysinfo = result.system
     echo(f"\n{cfg.target} sweep on {sysinfo.get('cpu_model')} ({sysinfo.get('affinity_cores', sysinfo.get('cpu_count'))} cores)"

@@ -41,7 +41,7 @@ class StageTimings:
         return sum(v for v in asdict(self).values() if v is not None)
 
 
-def _quantile(sorted_values: list[float], q: float) -> float:
+def quantile(sorted_values: list[float], q: float) -> float:
     """Linear-interpolation quantile (numpy's default) of a sorted, non-empty list."""
     pos = (len(sorted_values) - 1) * q
     lo, hi = math.floor(pos), math.ceil(pos)
@@ -96,8 +96,8 @@ class Stats:
             s: {
                 "count": len(v),
                 "mean_ms": 1e3 * sum(v) / len(v),
-                "p50_ms": 1e3 * _quantile(v, 0.50),
-                "p99_ms": 1e3 * _quantile(v, 0.99),
+                "p50_ms": 1e3 * quantile(v, 0.50),
+                "p99_ms": 1e3 * quantile(v, 0.99),
                 "max_ms": 1e3 * v[-1],
             }
             for s, v in snap.items()
