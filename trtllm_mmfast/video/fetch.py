@@ -1,7 +1,10 @@
 """Fetch ``http(s)://`` video URLs into memory, safely (used by ``load_video_async``).
 
-- One aiohttp ``ClientSession`` per event loop (and allowlist), closed when the loop shuts
-  down its async generators (``asyncio.run`` does) or by ``close_sessions()``.
+- One aiohttp ``ClientSession`` per event loop (and allowlist and CA file), closed when the
+  loop shuts down its async generators (``asyncio.run`` does) or by ``close_sessions()``.
+- TLS: ``https`` certificates are always verified, host name included (against the URL's
+  host, also sent as SNI), with the default trust store plus the policy's ``ca_file``, if
+  any; a certificate that fails is a ``FetchError``. There is no way to turn verification off.
 - Timeouts: ``connect_timeout_s`` per connection, ``total_timeout_s`` for the whole fetch
   (every redirect hop and the body included).
 - Size: ``Content-Length`` checked up front, and the body capped while it streams in
@@ -20,7 +23,7 @@
   none at all, ...) is left to the decoder to judge.
 
 Errors: ``FetchError`` (an ``InvalidMediaError``, so a ``ValueError``) for a URL that cannot
-be fetched (HTTP status, network error, timeout, redirects, content type), with its subclass
+be fetched (HTTP status, network error, TLS, timeout, redirects, content type), with its subclass
 ``BlockedAddressError`` for the SSRF refusals; ``MediaTooLargeError`` for the byte cap.
 """
 
@@ -30,6 +33,7 @@ import asyncio
 import ipaddress
 import os
 import socket
+import ssl
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -41,6 +45,7 @@ from ..errors import InvalidMediaError, MediaTooLargeError
 __all__ = [
     "DEFAULT_FETCH_POLICY",
     "FETCH_ALLOW_ENV",
+    "FETCH_CA_FILE_ENV",
     "BlockedAddressError",
     "FetchError",
     "FetchPolicy",
@@ -55,6 +60,7 @@ IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 FETCH_ALLOW_ENV = "TRTLLM_MMFAST_FETCH_ALLOW"
+FETCH_CA_FILE_ENV = "TRTLLM_MMFAST_FETCH_CA_FILE"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NOT_VIDEO_TYPES = ("application/json", "application/xml", "application/javascript", "application/xhtml+xml")
@@ -82,6 +88,8 @@ class FetchPolicy:
     ``allow_hosts``: host names or IP literals (``"media.internal"``, ``"10.1.2.3"``,
     ``"[::1]:8080"``; with ``:port``, only that port) exempt from the address check.
     ``allow_networks``: ``ipaddress`` networks (or strings) whose addresses are allowed.
+    ``ca_file``: a PEM bundle of extra CA certificates trusted for ``https``, on top of the
+    default trust store (e.g. a private CA for internal media hosts).
     """
 
     allow_hosts: tuple[str, ...] = ()
@@ -90,6 +98,7 @@ class FetchPolicy:
     connect_timeout_s: float = 10.0
     total_timeout_s: float = 120.0
     max_redirects: int = 5
+    ca_file: str | None = None
 
     def __post_init__(self) -> None:
         hosts = (self.allow_hosts,) if isinstance(self.allow_hosts, str) else self.allow_hosts
@@ -104,6 +113,10 @@ class FetchPolicy:
             raise ValueError(f"max_bytes must be a positive int or None, got {self.max_bytes!r}")
         if not (isinstance(self.max_redirects, int) and self.max_redirects >= 0):
             raise ValueError(f"max_redirects must be an int >= 0, got {self.max_redirects!r}")
+        if self.ca_file is not None:
+            object.__setattr__(self, "ca_file", os.fspath(self.ca_file))
+            if not os.path.isfile(self.ca_file):
+                raise ValueError(f"ca_file {self.ca_file!r} does not exist or is not a file (expected a PEM CA bundle)")
 
     def host_allowed(self, host: str, port: int | None) -> bool:
         host = _canonical_host(host.strip("[]"))
@@ -153,7 +166,8 @@ DEFAULT_FETCH_POLICY = FetchPolicy()
 def server_fetch_policy(environ: Mapping[str, str] | None = None) -> FetchPolicy:
     """The fetch policy for server requests: the defaults, plus the comma-separated allowlist
     in ``TRTLLM_MMFAST_FETCH_ALLOW`` (entries: a network ``10.0.0.0/8``, an address, a host
-    name, ``host:port``), read at each call."""
+    name, ``host:port``) and the extra CA bundle in ``TRTLLM_MMFAST_FETCH_CA_FILE``, read at
+    each call."""
     env = os.environ if environ is None else environ
     hosts: list[str] = []
     nets: list[IPNetwork] = []
@@ -164,7 +178,8 @@ def server_fetch_policy(environ: Mapping[str, str] | None = None) -> FetchPolicy
             nets.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             hosts.append(entry)
-    return FetchPolicy(allow_hosts=tuple(hosts), allow_networks=tuple(nets))
+    ca_file = env.get(FETCH_CA_FILE_ENV, "").strip() or None
+    return FetchPolicy(allow_hosts=tuple(hosts), allow_networks=tuple(nets), ca_file=ca_file)
 
 
 # ---- address classification --------------------------------------------------------------------
@@ -240,8 +255,19 @@ def _guarded_resolver(policy: FetchPolicy) -> Any:
     return GuardedResolver()
 
 
+def _ssl_context(ca_file: str) -> ssl.SSLContext:
+    """The default verifying context (system trust store, host name check) plus ``ca_file``."""
+    context = ssl.create_default_context()
+    try:
+        context.load_verify_locations(cafile=ca_file)
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"ca_file {ca_file!r}: could not load it as a PEM CA bundle ({e})") from None
+    context.set_alpn_protocols(("http/1.1",))  # as aiohttp's own default context
+    return context
+
+
 class _LoopSessions:
-    """One loop's sessions (by allowlist) and the async generator that closes them at shutdown."""
+    """One loop's sessions (by allowlist and CA file) and the async generator that closes them at shutdown."""
 
     def __init__(self) -> None:
         self.sessions: dict[tuple[Any, ...], Any] = {}
@@ -276,11 +302,18 @@ async def _session(policy: FetchPolicy) -> Any:
         entry = _per_loop[loop] = _LoopSessions()
         entry.closer = _close_at_loop_shutdown(loop, entry)
         await entry.closer.__anext__()  # first iteration registers it with the loop
-    key = (policy.allow_hosts, policy.allow_networks)
+    key = (policy.allow_hosts, policy.allow_networks, policy.ca_file)
     session = entry.sessions.get(key)
-    if session is None or session.closed:
-        connector = aiohttp.TCPConnector(resolver=_guarded_resolver(policy), use_dns_cache=False)
-        session = entry.sessions[key] = aiohttp.ClientSession(connector=connector, trust_env=False)
+    if session is not None and not session.closed:
+        return session
+    tls: ssl.SSLContext | bool = True  # aiohttp's default verifying context
+    if policy.ca_file is not None:  # loading trust stores is blocking file I/O: off the loop
+        tls = await asyncio.to_thread(_ssl_context, policy.ca_file)
+        session = entry.sessions.get(key)  # another task may have made it meanwhile
+        if session is not None and not session.closed:
+            return session
+    connector = aiohttp.TCPConnector(resolver=_guarded_resolver(policy), use_dns_cache=False, ssl=tls)
+    session = entry.sessions[key] = aiohttp.ClientSession(connector=connector, trust_env=False)
     return session
 
 
@@ -338,6 +371,19 @@ def _check_content_type(resp: Any, label: str) -> None:
         )
 
 
+def _tls_error(where: str, e: Any) -> FetchError:
+    """A TLS failure (``aiohttp.ClientSSLError``) as a ``FetchError`` naming the host."""
+    host = f"{e.host}:{e.port}" if e.port else e.host
+    cert_error = getattr(e, "certificate_error", None)
+    if cert_error is not None:  # untrusted issuer, host name mismatch, expired, ...
+        reason = getattr(cert_error, "verify_message", None) or str(cert_error)
+        return FetchError(
+            f"{where}: the TLS certificate of {host} could not be verified ({reason}); "
+            f"a private CA can be trusted with the fetch policy's ca_file"
+        )
+    return FetchError(f"{where}: TLS handshake with {host} failed ({e.os_error})")
+
+
 def _too_large(label: str, what: str, limit: int) -> MediaTooLargeError:
     return MediaTooLargeError(f"{label}: {what} exceeds the fetch limit of {limit} bytes")
 
@@ -355,6 +401,8 @@ async def _get(url: str, policy: FetchPolicy, label: str) -> bytes:
             response = await session.get(url, allow_redirects=False, timeout=timeout)
         except BlockedAddressError as e:  # from the resolver, which does not know the URL
             raise BlockedAddressError(f"{where}{e}") from None
+        except aiohttp.ClientSSLError as e:
+            raise _tls_error(where, e) from None
         async with response as resp:
             if resp.status in _REDIRECTS and "Location" in resp.headers:
                 url = urljoin(url, resp.headers["Location"])
