@@ -3,8 +3,9 @@
 Child side (``python _crash_harness.py``): reads one JSON request per stdin line,
 ``{"path": ..., "backend": ..., "as_bytes": bool, "kwargs": {...}, "save": path|null}``,
 calls ``load_video`` and writes one JSON line back: either
-``{"ok": true, "shape", "dtype", "contiguous", "indices", "total", "width", "height"}`` (frames saved
-as .npy to ``save`` when given) or ``{"ok": false, "error": class name, "mmfast": bool, "message"}``.
+``{"ok": true, "shape", "dtype", "contiguous", "indices", "total", "width", "height", "warnings"}``
+(frames saved as .npy to ``save`` when given; ``warnings``: what trtllm_mmfast logged at WARNING
+or above) or ``{"ok": false, "error": class name, "mmfast": bool, "message"}``.
 
 Parent side: ``Worker`` keeps one child alive across many requests (imports are paid once),
 and turns a dead child into ``WorkerCrashed`` and a silent one into ``WorkerHung`` (it is killed).
@@ -93,10 +94,15 @@ class Worker:
             self._stderr = None
 
 
+_WARNINGS: list[str] = []
+
+
 def _handle(req: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from trtllm_mmfast import MMFastError, load_video
+
+    _WARNINGS.clear()
 
     src: Any = req["path"]
     if req.get("as_bytes", True):
@@ -118,13 +124,20 @@ def _handle(req: dict[str, Any]) -> dict[str, Any]:
         "total": m.total_num_frames,
         "width": m.width,
         "height": m.height,
+        "warnings": list(_WARNINGS),
     }
 
 
 def main() -> None:
     import logging
 
-    logging.disable(logging.WARNING)  # keep the answer channel clean; stderr is not read anyway
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            _WARNINGS.append(record.getMessage())
+
+    ours = logging.getLogger("trtllm_mmfast")  # collected for the answer, never printed
+    ours.addHandler(Collect(logging.WARNING))
+    ours.propagate = False
     for line in sys.stdin:
         if line.strip():
             print(json.dumps(_handle(json.loads(line))), flush=True)

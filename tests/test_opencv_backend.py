@@ -115,3 +115,22 @@ def test_stream_buffer_is_opt_in_because_it_crashes_on_damaged_input():
     env = {k: v for k, v in __import__("os").environ.items() if k != "TRTLLM_MMFAST_OPENCV_STREAM_BUFFER"}
     r = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
+
+
+def test_first_uncertain_finds_the_first_timestamp_gap_near_the_end():
+    from trtllm_mmfast.video.opencv_backend import REORDER_WINDOW, first_uncertain
+
+    step = 1000 / 30
+    clean = [i * step for i in range(40)]
+    assert first_uncertain(clean, 30.0) == 40  # no gap: every number is certain
+    # frame 44 came out right after frame 40 (41..43 lost at the cut): numbers from there on are wrong
+    cut = [i * step for i in range(41)] + [44 * step]
+    assert first_uncertain(cut, 30.0) == 41
+    pyramid = [i * step for i in range(41)] + [42 * step, 44 * step]
+    assert first_uncertain(pyramid, 30.0) == 41
+    assert first_uncertain([0.0, 2 * step], 30.0) == 1  # too few frames for a median: the nominal step
+    # a gap long before the end is not a reordering loss (e.g. variable frame rate)
+    early = [0.0] + [(i + 5) * step for i in range(1, 40)]
+    assert first_uncertain(early, 30.0) == 40
+    # no usable timestamps: the whole reorder window is uncertain
+    assert first_uncertain([0.0] * 40, 30.0) == 40 - REORDER_WINDOW

@@ -199,9 +199,9 @@ def test_disposable_non_targets_are_never_sent(monkeypatch):
     sent: list[int] = []
     real_send = pyav_backend._PyAVVideo._send
 
-    def spy(self, pkt):
+    def spy(self, pkt, **kwargs):
         sent.append(pkt.pts)
-        return real_send(self, pkt)
+        return real_send(self, pkt, **kwargs)
 
     monkeypatch.setattr(pyav_backend._PyAVVideo, "_send", spy)
     video = open_pyav(data)

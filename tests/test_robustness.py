@@ -233,17 +233,15 @@ def test_rotation_is_applied_like_opencv(degrees, workers, tmp_path):
 
 def test_cut_after_every_packet_keeps_true_frame_numbers(workers, tmp_path):
     """Cutting a faststart file right after a reference picture (before the B-frames shown ahead of
-    it) must not renumber it: every frame pyav returns is the source frame its index names.
-
-    Known limitation: OpenCV numbers frames in output order, so there a frame shown after a lost
-    B-frame can come back under a smaller index; for opencv only the contract is checked.
-    """
+    it) must not renumber it: every frame returned is the source frame its index names, and the
+    damage is reported in exactly one warning."""
     import av
 
     full = clip_bytes(ClipSpec(**BASE, faststart=True))  # type: ignore[arg-type]
     with av.open(io.BytesIO(full)) as c:
         ends = sorted({p.pos + p.size for p in c.demux(video=0) if p.size})
     ref = reference_frames(full)
+    decoded = {b: 0 for b in BACKENDS}
     for end in ends[:-1]:
         path = _write(tmp_path, "cut", full[:end])
         for backend in BACKENDS:
@@ -253,5 +251,70 @@ def test_cut_after_every_packet_keeps_true_frame_numbers(workers, tmp_path):
                 assert res["mmfast"] and res["error"] == "InvalidMediaError", (end, backend, res)
                 continue
             _check_frames(res, f"cut at {end} via {backend}")
-            if backend == "pyav":
-                np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=f"cut at {end}")
+            np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=f"cut at {end} via {backend}")
+            assert len(res["warnings"]) == 1 and "damaged or truncated" in res["warnings"][0], (end, backend, res)
+            decoded[backend] += len(res["indices"])
+    assert min(decoded.values()) > 0, decoded  # most cuts keep frames: the check above did run
+
+
+def _packets(data: bytes) -> list[dict[str, Any]]:
+    """Each video packet in decode order: byte range, frame number (pts order), key, disposable."""
+    import av
+
+    from trtllm_mmfast.video.pyav_backend import h264_disposable, nal_length_size
+
+    with av.open(io.BytesIO(data)) as c:
+        cc = c.streams.video[0].codec_context
+        nal = nal_length_size(cc.extradata, "h264")
+        assert nal
+        pkts = [
+            {"pos": p.pos, "size": p.size, "pts": p.pts, "key": p.is_keyframe, "disp": h264_disposable(memoryview(p), nal)}
+            for p in c.demux(video=0)
+            if p.size
+        ]
+    order = sorted(range(len(pkts)), key=lambda q: pkts[q]["pts"])
+    for frame, q in enumerate(order):
+        pkts[q]["frame"] = frame
+    return pkts
+
+
+DAMAGED_GOP = 30  # frames per GOP of the clip below; the damage is in the second GOP
+
+
+@pytest.mark.parametrize("what", ["zeroed-reference", "random-reference", "zeroed-keyframe", "zeroed-disposable"])
+def test_damaged_middle_gives_true_frames_and_one_warning(what, workers, tmp_path):
+    """A damaged packet mid-stream: every frame returned is exactly the source frame its index
+    names (no concealed guesses), the damage is reported once, and nothing before it is lost.
+    pyav decodes on from the next keyframe; opencv stops at the damage (a prefix)."""
+    spec = ClipSpec(width=96, height=64, num_frames=90, fps=30, gop=DAMAGED_GOP, bframes=3, faststart=True)
+    full = clip_bytes(spec)
+    pkts = _packets(full)
+    in_gop2 = [p for p in pkts if DAMAGED_GOP + 5 <= p["frame"] < 2 * DAMAGED_GOP - 5]
+    pick = {
+        "zeroed-reference": lambda p: not p["key"] and not p["disp"],
+        "random-reference": lambda p: not p["key"] and not p["disp"],
+        "zeroed-keyframe": None,
+        "zeroed-disposable": lambda p: p["disp"],
+    }[what]
+    victim = next(p for p in pkts if p["key"] and p["frame"] == DAMAGED_GOP) if pick is None else next(filter(pick, in_gop2))
+    damaged = bytearray(full)
+    lo, hi = victim["pos"], victim["pos"] + victim["size"]
+    damaged[lo:hi] = np.random.default_rng(3).bytes(hi - lo) if what.startswith("random") else bytes(hi - lo)
+    path = _write(tmp_path, what, bytes(damaged))
+    ref = reference_frames(full)
+    for backend in BACKENDS:
+        save = str(tmp_path / f"{backend}.npy")
+        res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 90, "sampler": "uniform"})
+        assert res["ok"], (backend, res)
+        _check_frames(res, f"{what} via {backend}")
+        got = res["indices"]
+        np.testing.assert_array_equal(np.load(save), ref[got], err_msg=f"{what} via {backend}")
+        assert victim["frame"] not in got, (backend, got)
+        assert len(res["warnings"]) == 1 and "damaged or truncated" in res["warnings"][0], (backend, res)
+        assert set(range(DAMAGED_GOP - 4)) <= set(got), (backend, got)  # the GOP before: intact
+        if backend == "pyav":
+            # decodes on from the next keyframe (a zeroed packet no longer reads as disposable,
+            # so even a lost B-frame costs the rest of its GOP)
+            assert set(range(2 * DAMAGED_GOP, 90)) <= set(got), got
+        else:
+            assert got == list(range(len(got))), got  # OpenCV stops at the damage

@@ -88,18 +88,23 @@ def load_video(
             t0 = time.perf_counter()
         frames, decoded = video.decode(indices)
         info = video.info  # a backend may learn the display rotation (hence width/height) while decoding
+        damage = getattr(video, "damage", None)
         if trace is not None:
             trace.decode_s = time.perf_counter() - t0
     finally:
         video.close()
     if len(decoded) == 0:
-        raise InvalidMediaError(f"{src.label}: no frame could be decoded (damaged or truncated video)")
+        why = f" ({damage})" if damage else ""
+        raise InvalidMediaError(f"{src.label}: no frame could be decoded (damaged or truncated video){why}")
+    problems = [damage] if damage else []
     if len(decoded) < len(indices):
         missing = sorted(set(indices.tolist()) - set(decoded.tolist()))
-        log.warning(
-            "%s: %d of %d sampled frames could not be decoded (damaged or truncated); missing indices %s",
-            src.label, len(missing), len(set(indices.tolist())), missing[:10],
+        problems.append(
+            f"{len(missing)} of {len(set(indices.tolist()))} sampled frames could not be decoded"
+            f" and are left out (indices {missing[:10]}{' ...' if len(missing) > 10 else ''})"
         )
+    if problems:
+        log.warning("%s: damaged or truncated video: %s", src.label, "; ".join(problems))
     meta = VideoMetadata(
         total_num_frames=info.total_num_frames,
         fps=info.fps,

@@ -50,6 +50,10 @@ class OpenedVideo(Protocol):
     def close(self) -> None: ...
 
 
+# Optional on an OpenedVideo: ``damage: str | None``, read after ``decode``: what was wrong with
+# the input (truncation, decode errors, frames left out), for the one warning ``load_video`` logs.
+
+
 class Backend(Protocol):
     name: str
     extra: str | None  # the pip extra that installs it, None when in core
@@ -151,6 +155,10 @@ class FrameSink:
         if count > 1:
             self.frames[start + 1 : start + count] = self.frames[start]
         self._filled[k] = True
+
+    def unfill(self, k: int) -> None:
+        """Leave the k-th unique target out of the result after all (its number proved uncertain)."""
+        self._filled[k] = False
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         if self._filled.all():

@@ -8,8 +8,14 @@ tests/test_fuzz.py; reproducers there), so it is opt-in: ``TRTLLM_MMFAST_OPENCV_
 When used, the ``BytesIO`` stays referenced until the capture is released (native code
 reads from it). The ``pyav`` backend (``auto``'s choice) decodes from memory safely.
 
-One ``grab()`` per frame up to the last target, ``retrieve()`` only at targets, BGR->RGB
-straight into the output array.
+One ``grab()`` per frame up to the last target (and a few past it, to notice an early end),
+``retrieve()`` only at targets, BGR->RGB straight into the output array.
+
+Damaged input: OpenCV stops at the first packet its decoder rejects (as TensorRT-LLM's stock
+loader does), so the result is the frames before it. Frames are numbered in output order, so the
+frames near an early stop whose numbers are uncertain are left out (``first_uncertain``).
+Damage the decoder conceals without an error cannot be seen here; the ``pyav`` backend skips
+the frames that depend on a rejected packet and decodes on.
 """
 
 from __future__ import annotations
@@ -44,6 +50,37 @@ def stream_backend_id(cv2: Any) -> int | None:
     return int(backends[0]) if backends else None
 
 
+# Frames a decoder may hold back for reordering (H.264's DPB holds at most 16): the frames
+# presented after a lost one all come out within this many frames of the end.
+REORDER_WINDOW = 16
+
+
+def first_uncertain(stamps: list[float], fps: float) -> int:
+    """The first frame number that may be wrong when a stream stopped early.
+
+    OpenCV numbers frames in output order. When the stream stops early (cut, or a decode error),
+    packets lost at the stop can belong to frames presented *before* ones already output (B-frames
+    decoded after their later reference), so those come out under too small a number: e.g. frame 44
+    output right after frame 40 as "41". That shows as a gap in presentation times (over 1.5 frame
+    steps: the smaller of the nominal and the median step) inside the last ``REORDER_WINDOW``
+    frames: everything from the first gap on is uncertain. Without usable timestamps the whole
+    window is.
+    """
+    n = len(stamps)
+    diffs = np.diff(np.asarray(stamps, dtype=np.float64))
+    if n < 2:
+        return n
+    if not np.all(diffs > 0):
+        return max(0, n - REORDER_WINDOW)
+    step = float(np.median(diffs))
+    if fps > 0:
+        step = min(step, 1000.0 / fps)
+    for i in range(max(1, n - REORDER_WINDOW), n):
+        if diffs[i - 1] > 1.5 * step:
+            return i
+    return n
+
+
 def spill_dir() -> str | None:
     """Where the tempfile fallback writes: /dev/shm when writable, else the default temp dir."""
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -56,6 +93,7 @@ class _OpenCVVideo:
         self._cv2 = cv2
         self._stream: io.BytesIO | None = None  # must outlive self._cap
         self._tmp_path: str | None = None
+        self.damage: str | None = None  # set by decode when the stream stopped early
         params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
         try:
             if source.path is not None:
@@ -104,17 +142,32 @@ class _OpenCVVideo:
         cv2, cap = self._cv2, self._cap
         sink = FrameSink(indices, self.info.height, self.info.width)
         targets = sink.targets
-        k, pos = 0, 0
-        while k < len(targets):
+        stamps: list[float] = []  # presentation time (ms) of each grabbed frame
+        taken: list[tuple[int, int]] = []  # (k, frame number) of each target written
+        stop = int(targets[-1]) + REORDER_WINDOW  # look past the last target for an early end
+        k, ended = 0, False
+        while len(stamps) <= stop:
             if not cap.grab():
-                break  # end of stream or damaged tail: remaining targets stay unfilled
-            if pos == targets[k]:
+                ended = True  # end of stream, or OpenCV gave up at a decode error
+                break
+            pos = len(stamps)
+            stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC))
+            if k < len(targets) and pos == targets[k]:
                 ok, bgr = cap.retrieve()
                 if ok and bgr is not None and bgr.shape[:2] == (self.info.height, self.info.width):
                     cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=sink.slot(k))
                     sink.filled(k)
+                    taken.append((k, pos))
                 k += 1
-            pos += 1
+        self.damage = None
+        if ended and len(stamps) < self.info.total_num_frames:
+            bad = first_uncertain(stamps, self.info.fps)
+            dropped = [k for k, pos in taken if pos >= bad]
+            for k in dropped:
+                sink.unfill(k)
+            self.damage = f"decoding stopped after {len(stamps)} of {self.info.total_num_frames} frames"
+            if dropped:
+                self.damage += f"; {len(dropped)} frame(s) before the stop left out: frames lost ahead of them make their numbers uncertain"
         return sink.result()
 
     def close(self) -> None:

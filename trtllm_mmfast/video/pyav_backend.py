@@ -39,9 +39,15 @@ A truncated stream (the demuxer stops early, or yields fewer packets than the co
 keeps only the frames whose numbering is certain: packets lost after the cut have pts >= their dts >
 the last dts read, so frames presented after that dts are left out of the frame table.
 
+Damage in the middle: a packet the decoder rejects loses its frame. If it was a reference picture,
+every frame output after it is skipped until the first frame presented at or after the next
+keyframe: FFmpeg would return concealed guesses for them. (Damage the decoder does not detect
+cannot be seen here.) In the fallback sequential decode a lost frame would shift every later
+number, so decoding stops at the first error. Targets not decoded are missing from the result, and
+``damage`` says what happened (``load_video`` logs it as one warning).
+
 The decoder uses exactly ``decoder_threads`` threads (frame threading above one). Input FFmpeg
-cannot open raises ``InvalidMediaError``; a damaged packet is skipped and a damaged tail ends the
-decode, so the targets that could not be decoded are simply missing from the result.
+cannot open raises ``InvalidMediaError``.
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ class DecodeStats:
     seeks: int = 0
     drains: int = 0  # decoder drained and flushed (between runs and at the end)
     frames_converted: int = 0  # frames converted to RGB (= unique targets decoded)
-    decode_errors: int = 0
+    decode_errors: int = 0  # packets the decoder rejected
+    frames_damaged: int = 0  # frames output after a decode error that were not taken (see _intact)
 
 
 # --- bitstream inspection -------------------------------------------------------------------
@@ -154,6 +161,7 @@ class _PyAVVideo:
         self._threads = int(decoder_threads)
         self._container: Any = None
         self.stats = DecodeStats()
+        self._notes: list[str] = []  # what was wrong with the input, for ``damage``
         try:
             self._open_container()
             self._index()
@@ -215,10 +223,13 @@ class _PyAVVideo:
                     disp.append(nonref)
                     tids.append(tid)
         except av.FFmpegError as e:  # damaged or truncated: keep what was read
-            log.warning("%s: demuxing stopped after %d packets: %s", label, len(pts), e)
+            log.debug("%s: demuxing stopped after %d packets: %s", label, len(pts), e)
+            self._notes.append(f"the container ends early, after {len(pts)} packets ({e})")
             truncated = True
         else:
             truncated = 0 < len(pts) < (stream.frames or 0)
+            if truncated:
+                self._notes.append(f"{len(pts)} of the {stream.frames} packets the container declares are present")
         if truncated and pts and None not in pts and dts[-1] is not None:
             # Lost packets have pts >= dts > dts[-1]: a frame presented later could be numbered wrong.
             horizon = dts[-1]
@@ -272,6 +283,9 @@ class _PyAVVideo:
         self._cv2 = cv2
         self._sws = VideoReformatter()  # keeps its SwsContext across frames
         self.stats = DecodeStats()
+        self._run_notes: list[str] = []
+        self._tainted = False  # a reference packet failed to decode: output may be concealed garbage
+        self._clean_from: int | None = None  # pts of the first keyframe sent since then
         self._done: set[int] = set()  # unique targets already in their slot
         sink = FrameSink(indices, self.info.height, self.info.width)
         targets = [int(t) for t in sink.targets if 0 <= t < self.info.total_num_frames]
@@ -311,7 +325,7 @@ class _PyAVVideo:
             for q, pkt in self._read(s, e):
                 if q in target_pkts or not disp[q]:
                     gops_used.add(self._gop_id[q])
-                    for frame in self._send(pkt):
+                    for frame in self._send(pkt, disposable=disp[q]):
                         self._take(frame, slot_of.get(frame.pts), sink)
                 else:
                     self.stats.packets_skipped += 1
@@ -330,25 +344,43 @@ class _PyAVVideo:
                 for frame in self._send(pkt):
                     self._take(frame, slot_of.get(n), sink)
                     n += 1
+                if self.stats.decode_errors:
+                    break  # a lost frame would shift every later number: keep the certain prefix
                 if n > last:
                     break
         except self._av.FFmpegError as e:
-            log.warning("%s: demuxing stopped early: %s", self._source.label, e)
-        frames = self._drain_frames()
+            log.debug("%s: demuxing stopped early: %s", self._source.label, e)
+            self._run_notes.append(f"demuxing stopped early ({e})")
+        frames = [] if self.stats.decode_errors else self._drain_frames()
         for frame in frames:
             self._take(frame, slot_of.get(n), sink)
             n += 1
         self._it = None
 
-    def _send(self, pkt: Any) -> list[Any]:
+    def _send(self, pkt: Any, *, disposable: bool = False) -> list[Any]:
         self._dirty = True
         self.stats.packets_sent += 1
+        if self._tainted and self._clean_from is None and pkt.is_keyframe:
+            self._clean_from = pkt.pts
         try:
             return self._cc.decode(pkt)
-        except self._av.FFmpegError as e:  # a damaged packet: its frame (and dependants) may be missing
+        except self._av.FFmpegError as e:  # a damaged packet: its frame is lost
             self.stats.decode_errors += 1
             log.debug("%s: decode error: %s", self._source.label, e)
+            if not disposable:  # pictures referencing it would be concealed guesses
+                self._tainted, self._clean_from = True, None
             return []
+
+    def _intact(self, frame: Any) -> bool:
+        """False for frames output after a reference packet failed to decode, until the first
+        frame presented at or after the next keyframe (FFmpeg conceals the damage in between)."""
+        if not self._tainted:
+            return True
+        if self._clean_from is not None and frame.pts is not None and frame.pts >= self._clean_from:
+            self._tainted = False
+            return True
+        self.stats.frames_damaged += 1
+        return False
 
     def _drain_frames(self) -> list[Any]:
         """Flush the decoder's delayed frames out and reset it for a new position."""
@@ -367,10 +399,11 @@ class _PyAVVideo:
     def _drain(self, sink: FrameSink, slot_of: dict[int, int]) -> None:
         for frame in self._drain_frames():
             self._take(frame, slot_of.get(frame.pts), sink)
+        self._tainted = False  # the next run starts from a keyframe on a flushed decoder
 
     def _take(self, frame: Any, k: int | None, sink: FrameSink) -> None:
         """Convert a decoded target frame into its slot, exactly as OpenCV would."""
-        if k is None or k in self._done or (frame.width, frame.height) != self._coded_size:
+        if not self._intact(frame) or k is None or k in self._done or (frame.width, frame.height) != self._coded_size:
             return
         if self._turns is None:
             self._learn_rotation(frame, sink)
@@ -426,7 +459,8 @@ class _PyAVVideo:
                     self._pos = q + 1
                     return q, pkt
         except self._av.FFmpegError as e:
-            log.warning("%s: demuxing stopped early: %s", self._source.label, e)
+            log.debug("%s: demuxing stopped early: %s", self._source.label, e)
+            self._run_notes.append(f"demuxing stopped early ({e})")
         self._it, self._pos = None, len(self._pts)
         return None
 
@@ -456,6 +490,16 @@ class _PyAVVideo:
         self._container.close()
         self._container = None
         self._open_container()
+
+    @property
+    def damage(self) -> str | None:
+        """What was wrong with the input (truncation, decode errors, skipped frames), or None."""
+        notes = self._notes + getattr(self, "_run_notes", [])
+        if self.stats.decode_errors:
+            notes.append(f"{self.stats.decode_errors} packet(s) failed to decode")
+        if self.stats.frames_damaged:
+            notes.append(f"{self.stats.frames_damaged} frame(s) decoded from damaged references were skipped")
+        return "; ".join(notes) or None
 
     def close(self) -> None:
         container, self._container = self._container, None
