@@ -5,7 +5,7 @@ Clips are synthetic (``trtllm_mmfast.synth``, cached on disk): 30 s at 30 fps, 3
 Qwen3-VL sampler picks the indices, and every method decodes those same frames to uint8 RGB
 from in-memory bytes, with one decoder thread:
 
-- ``opencv``: ``load_video(backend="opencv")`` (BytesIO, one grab per frame, retrieve at targets);
+- ``opencv``: ``load_video(backend="opencv")`` (bytes via a /dev/shm tempfile, one grab per frame, retrieve at targets);
 - ``pyav``: ``load_video(backend="pyav")`` (skips GOPs without targets and disposable frames);
 - ``naive``: PyAV, seek to each target and decode forward to it (TensorRT-LLM 1.2.x style);
 - ``torchcodec``: ``VideoDecoder.get_frames_at`` (exact seek mode), when torchcodec imports;
