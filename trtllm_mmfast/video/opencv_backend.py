@@ -167,7 +167,10 @@ class _OpenCVVideo:
                 sink.unfill(k)
             self.damage = f"decoding stopped after {len(stamps)} of {self.info.total_num_frames} frames"
             if dropped:
-                self.damage += f"; {len(dropped)} frame(s) before the stop left out: frames lost ahead of them make their numbers uncertain"
+                self.damage += (
+                    f"; {len(dropped)} frame(s) just before the stop left out"
+                    " (frames lost ahead of them make their numbers uncertain)"
+                )
         return sink.result()
 
     def close(self) -> None:
