@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -121,9 +122,10 @@ def open_pyav(data: bytes, threads: int = 1):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 @pytest.mark.parametrize("req", REQUESTS, ids=lambda r: "-".join(f"{k}{v}" for k, v in r.items()))
-def test_pixel_exact_against_full_decode_and_opencv(case, req):
+def test_pixel_exact_against_full_decode_and_opencv(case, req, caplog):
     data, ref = case_bytes(case), case_ref(case)
     video = load_video(data, backend="pyav", **req)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text  # intact: no damage report
     meta = video.metadata
     assert meta.backend == "pyav"
     assert meta.total_num_frames == len(ref)
@@ -137,6 +139,7 @@ def test_pixel_exact_against_full_decode_and_opencv(case, req):
         return
     if case.opencv_count:
         cv = load_video(data, backend="opencv", **req)
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
         assert dataclasses.replace(cv.metadata, backend="pyav") == meta
         np.testing.assert_array_equal(cv.frames, f)
     else:  # OpenCV miscounts these (edit-list trims / start offsets): compare at the same indices

@@ -104,7 +104,7 @@ def load_video(
             f" and are left out (indices {missing[:10]}{' ...' if len(missing) > 10 else ''})"
         )
     if problems:
-        log.warning("%s: damaged or truncated video: %s", src.label, "; ".join(problems))
+        log.warning("%s: incomplete decode: %s", src.label, "; ".join(problems))
     meta = VideoMetadata(
         total_num_frames=info.total_num_frames,
         fps=info.fps,

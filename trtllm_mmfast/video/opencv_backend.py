@@ -165,7 +165,10 @@ class _OpenCVVideo:
             dropped = [k for k, pos in taken if pos >= bad]
             for k in dropped:
                 sink.unfill(k)
-            self.damage = f"decoding stopped after {len(stamps)} of {self.info.total_num_frames} frames"
+            self.damage = (
+                f"the stream ended after {len(stamps)} of the {self.info.total_num_frames} frames OpenCV"
+                " counted (a cut file, a decode error, or a container OpenCV miscounts)"
+            )
             if dropped:
                 self.damage += (
                     f"; {len(dropped)} frame(s) just before the stop left out"
