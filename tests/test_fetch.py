@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
+import ssl
 import threading
 import time
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -34,14 +37,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(small_clip):
-    """Loopback server in a background thread; yields (base URL, port)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+def media_app(small_clip: bytes) -> web.Application:
+    """The routes every test server has: the clip, ``/redirect/{n}`` (n hops), ``/to?url=``."""
 
     async def clip(request):
         return web.Response(body=small_clip, content_type="video/mp4")
+
+    async def redirect(request):
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"/redirect/{n - 1}" if n > 1 else "/clip.mp4")  # n redirects
+
+    async def to(request):
+        raise web.HTTPFound(request.query["url"])
+
+    app = web.Application()
+    app.router.add_get("/clip.mp4", clip)
+    app.router.add_get("/redirect/{n}", redirect)
+    app.router.add_get("/to", to)
+    return app
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: web.Application, sites: list[tuple[int, ssl.SSLContext | None]]) -> Iterator[None]:
+    """Serve ``app`` on 127.0.0.1 at each (port, TLS context or None) from a background loop."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
+    loop.run_until_complete(runner.setup())
+    for port, tls in sites:
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def server(small_clip):
+    """Loopback http server in a background thread; yields (base URL, port)."""
+    port = _free_port()
 
     async def slow(request):
         resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
@@ -59,34 +97,15 @@ def server(small_clip):
             await resp.write(b"\0" * 4096)
         return resp
 
-    async def redirect(request):
-        n = int(request.match_info["n"])
-        raise web.HTTPFound(f"/redirect/{n - 1}" if n > 1 else "/clip.mp4")  # n redirects
-
-    async def to(request):
-        raise web.HTTPFound(request.query["url"])
-
     async def page(request):
         return web.Response(text="<html><body>not a video</body></html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_get("/clip.mp4", clip)
+    app = media_app(small_clip)
     app.router.add_get("/slow", slow)
     app.router.add_get("/chunked", chunked)
-    app.router.add_get("/redirect/{n}", redirect)
-    app.router.add_get("/to", to)
     app.router.add_get("/page.html", page)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield base, port
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serve_in_thread(app, [(port, None)]):
+        yield f"http://127.0.0.1:{port}", port
 
 
 def local(port: int | None = None, **kw) -> FetchPolicy:

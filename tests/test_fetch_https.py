@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import threading
 import time
 from types import SimpleNamespace
 
@@ -27,7 +26,7 @@ from trtllm_mmfast.video.fetch import (
 
 trustme = pytest.importorskip("trustme")
 # The plain-http loopback server fixture and helpers of test_fetch (tests/ is on sys.path).
-from test_fetch import _free_port, run, server, web  # noqa: E402, F401
+from test_fetch import _free_port, media_app, run, serve_in_thread, server  # noqa: E402, F401
 
 OTHER_NAME = "media.example.test"
 
@@ -47,33 +46,12 @@ def tls(small_clip, tmp_path_factory):
     ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     port, other_port = _free_port(), _free_port()
-
-    async def clip(request):
-        return web.Response(body=small_clip, content_type="video/mp4")
-
-    async def redirect(request):
-        n = int(request.match_info["n"])
-        raise web.HTTPFound(f"/redirect/{n - 1}" if n > 1 else "/clip.mp4")
-
-    async def to(request):
-        raise web.HTTPFound(request.query["url"])
-
-    app = web.Application()
-    app.router.add_get("/clip.mp4", clip)
-    app.router.add_get("/redirect/{n}", redirect)
-    app.router.add_get("/to", to)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    loop.run_until_complete(runner.setup())
-    for p, cert in ((port, ca.issue_cert("localhost", "127.0.0.1")), (other_port, ca.issue_cert(OTHER_NAME))):
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", p, ssl_context=_server_context(cert)).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield SimpleNamespace(ca_file=str(ca_file), port=port, other_port=other_port, base=f"https://127.0.0.1:{port}")
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    sites = [
+        (port, _server_context(ca.issue_cert("localhost", "127.0.0.1"))),
+        (other_port, _server_context(ca.issue_cert(OTHER_NAME))),
+    ]
+    with serve_in_thread(media_app(small_clip), sites):
+        yield SimpleNamespace(ca_file=str(ca_file), port=port, other_port=other_port, base=f"https://127.0.0.1:{port}")
 
 
 def allow(*ports: int, ca_file: str | None = None, **kw) -> FetchPolicy:
