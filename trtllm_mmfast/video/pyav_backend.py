@@ -162,6 +162,7 @@ class _PyAVVideo:
         self._container: Any = None
         self.stats = DecodeStats()
         self._notes: list[str] = []  # what was wrong with the input, for ``damage``
+        self._run_notes: list[str] = []  # ... and with the last decode
         try:
             self._open_container()
             self._index()
@@ -494,7 +495,7 @@ class _PyAVVideo:
     @property
     def damage(self) -> str | None:
         """What was wrong with the input (truncation, decode errors, skipped frames), or None."""
-        notes = self._notes + getattr(self, "_run_notes", [])
+        notes = self._notes + self._run_notes
         if self.stats.decode_errors:
             notes.append(f"{self.stats.decode_errors} packet(s) failed to decode")
         if self.stats.frames_damaged:
