@@ -45,16 +45,16 @@ def info(as_json: bool) -> None:
 
 
 def _echo_trtllm(trt: dict) -> None:
+    from .integrations.tensorrt_llm import format_report
+
     click.echo("tensorrt_llm:")
     if not trt["installed"]:
         click.echo(f"  not installed (for `serve` / enable(): {trt['hint']})")
     elif "error" in trt:
         click.echo(f"  installed, but the hooks cannot be planned: {trt['error']}")
     else:
-        click.echo(f"  {'generation':26s} {trt['generation']} layout (version {trt['version']})")
-        for h in trt["hooks"]:
-            status = "would apply" if trt["dry_run"] and h["status"] == "applied" else h["status"]
-            click.echo(f"  {h['name']:26s} {status:15s} {h['detail']}")
+        for line in format_report(trt):
+            click.echo("  " + line)
 
 
 @main.command(
@@ -75,6 +75,14 @@ def _echo_trtllm(trt: dict) -> None:
     help="Threads running the HF input processor [env TRTLLM_MMFAST_INPUT_PROCESSING_WORKERS; default 8].",
 )
 @click.option("--video-backend", default="auto", show_default=True, help="Video decoder backend (see `info`).")
+@click.option(
+    "--video-sampling",
+    type=click.Choice(["hf", "trtllm"]),
+    default=None,
+    help="Which frames the model gets: 'hf' = what transformers' processor picks from the whole clip; "
+    "'trtllm' = exactly what stock TensorRT-LLM feeds the model (only those are decoded) "
+    "[env TRTLLM_MMFAST_VIDEO_SAMPLING; default hf].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -83,6 +91,7 @@ def serve(
     media_load_workers: int | None,
     input_processing_workers: int | None,
     video_backend: str,
+    video_sampling: str | None,
 ) -> None:
     """Run TensorRT-LLM's trtllm-serve for MODEL with trtllm-mmfast's video path.
 
@@ -96,7 +105,9 @@ def serve(
             --host 0.0.0.0 --port 8000 --extra_llm_api_options qwen3vl.yaml
 
     Where trtllm-serve has its own --num_media_load_workers / --num_input_processor_workers
-    (newer TensorRT-LLM), the worker counts are passed on to them as well.
+    (newer TensorRT-LLM), the worker counts are passed on to them as well. With
+    --num_serve_frontends N, every frontend trtllm-serve starts re-enters
+    `trtllm-mmfast serve` with the same options, so each applies the same hooks.
 
     \b
     Needs TensorRT-LLM:  pip install 'trtllm-mmfast[trtllm]'
@@ -111,7 +122,7 @@ def serve(
         )
         ctx.exit(2)
     from .errors import MMFastError
-    from .integrations.tensorrt_llm import enable, serve_argv
+    from .integrations.tensorrt_llm import enable, reexec_argv, serve_argv, with_argv
     from .video.backend import resolve
 
     try:
@@ -123,6 +134,7 @@ def serve(
             media_load_workers=media_load_workers,
             input_processing_workers=input_processing_workers,
             video_backend=video_backend,
+            video_sampling=video_sampling,  # type: ignore[arg-type]
         )
     except (MMFastError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -139,7 +151,10 @@ def serve(
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
+    ours = {"media_load_workers": media_load_workers, "input_processing_workers": input_processing_workers,
+            "video_backend": video_backend, "video_sampling": video_sampling}
+    with with_argv(reexec_argv(model, trtllm_serve_args, ours)):  # what extra frontends re-execute
+        rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
     if isinstance(rc, int) and rc != 0:
         ctx.exit(rc)
 

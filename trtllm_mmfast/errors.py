@@ -6,7 +6,9 @@ Every error is an ``MMFastError`` and also the builtin a caller would catch::
     ├── InvalidMediaError (ValueError)      input is not a decodable video
     │   └── MediaTooLargeError               a limit (bytes, pixels, frames, duration, budget)
     ├── DecodeError (RuntimeError)          decoding failed or timed out
-    └── BackendUnavailableError (ImportError)  backend not installed / not usable here
+    ├── BackendUnavailableError (ImportError)  backend not installed / not usable here
+    ├── TensorRTLLMNotFoundError (ImportError)  the integration needs TensorRT-LLM
+    └── UnsupportedTensorRTLLMError (RuntimeError)  an unknown TensorRT-LLM layout: nothing patched
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ __all__ = [
     "InvalidMediaError",
     "MMFastError",
     "MediaTooLargeError",
+    "TensorRTLLMNotFoundError",
+    "UnsupportedTensorRTLLMError",
 ]
 
 
@@ -45,3 +49,17 @@ class BackendUnavailableError(MMFastError, ImportError):
         super().__init__(f"video backend {backend!r} is not available{why}{hint}")
         self.backend = backend
         self.extra = extra
+
+
+TRTLLM_INSTALL_HINT = "pip install 'trtllm-mmfast[trtllm]'"
+
+
+class TensorRTLLMNotFoundError(MMFastError, ImportError):
+    """TensorRT-LLM is not installed here (the integration needs it)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"TensorRT-LLM is not installed in this environment; install it with: {TRTLLM_INSTALL_HINT}")
+
+
+class UnsupportedTensorRTLLMError(MMFastError, RuntimeError):
+    """The installed TensorRT-LLM has neither known layout; nothing was patched."""

@@ -1,0 +1,205 @@
+"""Hook trtllm-mmfast into TensorRT-LLM (``trtllm-serve`` and the LLM API), Qwen3-VL first.
+
+The drop-in, before the ``LLM`` (or the server) is built::
+
+    import trtllm_mmfast.integrations.tensorrt_llm as mmfast
+    mmfast.enable()                           # or enable(video_sampling="trtllm")
+    llm = LLM("Qwen/Qwen3-VL-8B-Instruct")
+
+``enable()`` finds the installed TensorRT-LLM generation (``_detect``), checks every hook
+point, then applies all hooks or none (``_hooks``); ``disable()`` restores them; ``plan()``
+reports without applying. Videos are loaded by our decoder (``_loader``: exact frames, the
+source's BLAKE3 digest in ``raw_bytes_hash``), the Qwen3-VL input processors honour each
+request's ``mm_processor_kwargs`` (``_processor``), and ``video_sampling`` picks which
+frames the model gets (``_policy``: ``"hf"``, transformers' own pick over the whole clip,
+or ``"trtllm"``, exactly what stock TensorRT-LLM would feed it, decoding only those).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import TRTLLM_INSTALL_HINT, TensorRTLLMNotFoundError, UnsupportedTensorRTLLMError
+from . import _settings
+from ._detect import Target, detect
+from ._hooks import build
+from ._loader import FrameArray, FrameList, LoadedClip, VideoRequest, loaded_clip
+from ._policy import SAMPLING_ENV, VideoSampling, resolve_sampling
+from ._report import Hook, HookReport, format_report
+from ._serve import reexec_argv, serve_argv, with_argv
+
+__all__ = [
+    "SAMPLING_ENV",
+    "FrameArray",
+    "FrameList",
+    "Hook",
+    "HookReport",
+    "LoadedClip",
+    "TensorRTLLMNotFoundError",
+    "UnsupportedTensorRTLLMError",
+    "VideoRequest",
+    "VideoSampling",
+    "disable",
+    "enable",
+    "format_report",
+    "is_enabled",
+    "loaded_clip",
+    "plan",
+    "reexec_argv",
+    "serve_argv",
+    "stats",
+    "summary",
+    "with_argv",
+]
+
+log = logging.getLogger(__name__)
+
+_STOCK = {
+    "1.2": "stock 1.2 loads num_frames=10 (fps=30 cap) uniform frames, then HF re-samples them assuming 24 fps",
+    "main": "stock main loads num_frames=10 (fps=30 cap) uniform frames, then HF re-samples them unless "
+    "mm_processor_kwargs match the loaded count (_decide_do_sample_frames)",
+}
+_POLICY = {
+    "hf": "hf: the frames transformers' processor picks from the whole clip (its fps unless the request says)",
+    "trtllm": "trtllm: exactly the frames stock TensorRT-LLM feeds the model; only those are decoded",
+}
+
+
+def _settings_report(t: Target, sampling: VideoSampling, backend: str) -> dict[str, str]:
+    return {"video_sampling": f"{_POLICY[sampling]}; {_STOCK[t.generation]}", "video_backend": backend}
+
+
+@dataclass
+class _Enabled:
+    report: HookReport
+    undo: list[Callable[[], None]] = field(default_factory=list)
+    trtllm: Any = None  # the tensorrt_llm module object we patched
+
+
+_lock = threading.RLock()
+_state: _Enabled | None = None
+
+
+def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str, video_sampling: str | None):
+    from ...runtime.executors import resolve_workers
+    from ...video.backend import resolve
+
+    resolve_workers("input_processing", input_processing_workers)
+    media_workers = resolve_workers("media_load", media_load_workers)
+    resolve(video_backend)  # ValueError (unknown) / BackendUnavailableError (not usable here)
+    return media_workers, resolve_sampling(video_sampling)
+
+
+def plan(
+    *,
+    media_load_workers: int | None = None,
+    input_processing_workers: int | None = None,
+    video_backend: str = "auto",
+    video_sampling: VideoSampling | None = None,
+    install_uvloop: bool = True,
+) -> HookReport:
+    """The report ``enable(...)`` would return, without changing anything (the live report if enabled)."""
+    with _lock:
+        if _state is not None and _state.trtllm is sys.modules.get("tensorrt_llm"):
+            return _state.report
+        media_workers, sampling = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling)
+        t = detect()
+        actions = build(t, media_workers, install_uvloop)
+        return HookReport(t.generation, t.version, tuple(a.hook for a in actions), True, _settings_report(t, sampling, video_backend))
+
+
+def enable(
+    *,
+    media_load_workers: int | None = None,
+    input_processing_workers: int | None = None,
+    video_backend: str = "auto",
+    video_sampling: VideoSampling | None = None,
+    install_uvloop: bool = True,
+) -> HookReport:
+    """Route TensorRT-LLM's video path through trtllm-mmfast; call before ``LLM(...)``.
+
+    ``media_load_workers`` / ``input_processing_workers``: our pool sizes (explicit > env
+    ``TRTLLM_MMFAST_*_WORKERS`` > 8). ``video_backend``: ``load_video``'s backend.
+    ``video_sampling``: ``"hf"`` or ``"trtllm"`` (explicit > env ``TRTLLM_MMFAST_VIDEO_SAMPLING``
+    > ``"hf"``). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
+    ``asyncio.run``. Idempotent (a second call only changes pools / backend / sampling).
+    Raises ``TensorRTLLMNotFoundError`` or ``UnsupportedTensorRTLLMError`` with nothing patched.
+    """
+    global _state
+    with _lock:
+        media_workers, sampling = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling)
+        if _state is not None and _state.trtllm is not sys.modules.get("tensorrt_llm"):
+            disable()  # a different tensorrt_llm was imported since (tests): start over
+        if _state is not None:  # already enabled: only our settings change
+            _configure(media_load_workers, input_processing_workers)
+            _settings.settings.video_backend, _settings.settings.video_sampling = video_backend, sampling
+            return _state.report
+        t = detect()
+        actions = build(t, media_workers, install_uvloop)  # every check done: nothing applied yet
+        _configure(media_load_workers, input_processing_workers)
+        s = _settings.settings
+        s.video_backend, s.video_sampling, s.generation, s.array_frames = video_backend, sampling, t.generation, t.array_frames
+        undo: list[Callable[[], None]] = []
+        try:
+            for action in actions:
+                if action.apply is not None:
+                    undo.append(action.apply())
+        except BaseException:
+            for u in reversed(undo):
+                u()
+            raise
+        report = HookReport(t.generation, t.version, tuple(a.hook for a in actions), False, _settings_report(t, sampling, video_backend))
+        _state = _Enabled(report, undo, sys.modules["tensorrt_llm"])
+        log.info("trtllm-mmfast enabled:\n%s", report)
+        return report
+
+
+def _configure(media_load_workers: int | None, input_processing_workers: int | None) -> None:
+    if media_load_workers is None and input_processing_workers is None:
+        return
+    from ...runtime.executors import configure
+
+    configure(media_load_workers=media_load_workers, input_processing_workers=input_processing_workers)
+
+
+def disable() -> bool:
+    """Undo ``enable()`` (hooks restored in reverse order); returns whether anything was enabled."""
+    global _state
+    with _lock:
+        if _state is None:
+            return False
+        state, _state = _state, None
+        for u in reversed(state.undo):
+            try:
+                u()
+            except Exception:  # keep restoring the rest
+                log.exception("trtllm-mmfast: restoring a TensorRT-LLM hook failed")
+        _settings.reset()
+        return True
+
+
+def is_enabled() -> bool:
+    return _state is not None
+
+
+def stats(reset: bool = False) -> dict[str, int]:
+    """Counters of what the hooks did: ``videos_loaded``, ``replanned_videos`` / ``replanned_frames``
+    (frames decoded later for a request's ``mm_processor_kwargs``), ``stock_fallback.<reason>``."""
+    return _settings.counters(reset)
+
+
+def summary() -> dict[str, Any]:
+    """For ``trtllm-mmfast info``: is TensorRT-LLM installed, which layout, which hooks would apply."""
+    if importlib.util.find_spec("tensorrt_llm") is None:
+        return {"installed": False, "hint": TRTLLM_INSTALL_HINT}
+    try:
+        report = plan()
+    except Exception as e:  # info must still print: report why
+        return {"installed": True, "error": f"{type(e).__name__}: {e}"}
+    return {"installed": True, **report.as_dict(), "stats": stats()}

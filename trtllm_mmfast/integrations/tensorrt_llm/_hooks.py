@@ -1,0 +1,258 @@
+"""The hook points, one ``Action`` each: what it would do (a ``Hook`` for the report) and how
+to apply it (returning its undo). ``build()`` checks every hook point before anything is
+applied, so ``enable()`` applies all of them or none.
+
+- ``video_loader``: 1.2, ``chat_utils.async_load_video`` replaced (same signature, async);
+  main, ``MEDIA_IO_REGISTRY["video"]`` -> a ``VideoMediaIO`` subclass (a new
+  ``MappingProxyType`` in ``media_io``, ``chat_utils`` and any module holding the old one).
+- ``media_load_pool``: 1.2, our loader decodes in the mmfast-media pool (1.2 itself decodes
+  on the event loop); main, ``BaseMediaIO.set_executor(mmfast-media pool)``, which
+  ``OpenAIServer`` later replaces with its own pool of ``--num_media_load_workers``.
+- ``input_processing_pool``: 1.2, not found (the HF processor runs inside the synchronous
+  ``LLM.generate_async`` on the loop; the fast processor makes that step cheap instead);
+  main, already native (``--num_input_processor_workers``).
+- ``qwen3_vl_input_processor``: every model class whose registered input processor is a
+  ``Qwen3VLInputProcessorBase`` (``qwen3_vl``, ``qwen3_vl_moe``, and any other the real
+  registry maps to it, also ones the lazy model zoo registers after ``enable()``) gets the
+  fast subclass: the registry's table is wrapped so that looking a model class up returns
+  it. Placeholder metadata and registrations stay TensorRT-LLM's own.
+- ``event_loop``: 1.2, uvloop's policy for trtllm-serve's ``asyncio.run``; main, native.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import inspect
+import logging
+import sys
+import types
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import _loader
+from ._detect import Target, import_optional
+from ._processor import make_fast_input_processor
+from ._report import Hook
+from ._settings import set_active_processor
+
+__all__ = ["Action", "build"]
+
+log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
+
+_MISSING: Any = object()
+QWEN3_VL_MODULES = (  # (module, model class, model type) of the Qwen3-VL models TensorRT-LLM ships
+    ("tensorrt_llm._torch.models.modeling_qwen3vl", "Qwen3VLModel", "qwen3_vl"),
+    ("tensorrt_llm._torch.models.modeling_qwen3vl_moe", "Qwen3MoeVLModel", "qwen3_vl_moe"),
+)
+
+
+@dataclass
+class Action:
+    hook: Hook
+    apply: Callable[[], Callable[[], None]] | None = None  # returns its undo
+
+
+def set_attr(obj: Any, name: str, new: Any, *, quiet: bool = False) -> Callable[[], None]:
+    """``setattr`` that returns its undo; the undo leaves a value someone set after us alone."""
+    old = vars(obj).get(name, _MISSING)
+    setattr(obj, name, new)
+
+    def undo() -> None:
+        if vars(obj).get(name, _MISSING) is not new:
+            (log.debug if quiet else log.warning)(
+                "%s.%s was replaced after trtllm-mmfast hooked it; left as is", getattr(obj, "__name__", obj), name
+            )
+            return
+        if old is _MISSING:
+            delattr(obj, name)
+        else:
+            setattr(obj, name, old)
+
+    return undo
+
+
+def _video_loader(t: Target) -> Action:
+    if t.generation == "1.2":
+        return Action(
+            Hook("video_loader", "applied", "tensorrt_llm.serve.chat_utils.async_load_video -> trtllm-mmfast loader"),
+            lambda: set_attr(t.chat_utils, "async_load_video", _loader.make_async_load_video(t.video_data)),
+        )
+    media_io = t.media_io
+    original = media_io.MEDIA_IO_REGISTRY  # type: ignore[union-attr]
+
+    def apply() -> Callable[[], None]:
+        fast = _loader.make_video_media_io(original["video"], t.video_data)
+        new = types.MappingProxyType({**original, "video": fast})
+        holders = [media_io, t.chat_utils] + [
+            m
+            for n, m in list(sys.modules.items())
+            if n.startswith("tensorrt_llm.") and m not in (media_io, t.chat_utils) and vars(m).get("MEDIA_IO_REGISTRY") is original
+        ]
+        undos = [set_attr(m, "MEDIA_IO_REGISTRY", new) for m in holders]
+
+        def undo() -> None:
+            for u in reversed(undos):
+                u()
+
+        return undo
+
+    hashing = "raw_bytes_hash = BLAKE3 of the source" if t.has_source_hash else "no raw_bytes_hash in this VideoData"
+    return Action(
+        Hook("video_loader", "applied", f"MEDIA_IO_REGISTRY['video']: {original['video'].__name__} -> FastVideoMediaIO ({hashing})"),
+        apply,
+    )
+
+
+def _media_pool(t: Target, workers: int) -> Action:
+    if t.generation == "1.2":
+        return Action(Hook("media_load_pool", "applied", f"video decode runs in the mmfast-media pool ({workers} workers), off the event loop"))
+    base = t.media_io.BaseMediaIO  # type: ignore[union-attr]
+
+    def apply() -> Callable[[], None]:
+        old = vars(base).get("_executor", _MISSING)
+        proxy = _loader.MediaLoadExecutor()
+        base.set_executor(proxy)
+
+        def undo() -> None:
+            if vars(base).get("_executor") is proxy:
+                base._executor = None if old is _MISSING else old
+            else:
+                log.debug("BaseMediaIO executor was replaced after enable() (OpenAIServer sets its own); left as is")
+
+        return undo
+
+    detail = f"BaseMediaIO.set_executor(mmfast-media pool, {workers} workers); OpenAIServer replaces it with its own pool of --num_media_load_workers"
+    return Action(Hook("media_load_pool", "applied", detail), apply)
+
+
+def _input_pool(t: Target) -> Action:
+    name = "input_processing_pool"
+    if t.generation == "1.2":
+        why = ("1.2 runs the HF processor inside the synchronous LLM.generate_async on the event loop; "
+               "cannot be moved without patching the server: the fast Qwen3-VL processor makes that step cheap")
+        return Action(Hook(name, "not found", why))
+    server, why = import_optional("tensorrt_llm.serve.openai_server")
+    cls = getattr(server, "OpenAIServer", None)
+    try:
+        native = cls is not None and "input_processor_workers" in inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        native = False
+    if native:
+        return Action(Hook(name, "already native", "OpenAIServer runs preprocessing in its own pool of --num_input_processor_workers"))
+    return Action(Hook(name, "not found", why or "OpenAIServer has no input_processor_workers"))
+
+
+class _FastProcessorTable(dict):
+    """The registry's model class -> input processor table, answering lookups of a
+    ``Qwen3VLInputProcessorBase`` subclass with its fast subclass (made once per class).
+    Writes land here as in the plain dict, so registrations after ``enable()`` are kept."""
+
+    def __init__(self, entries: dict, base: type) -> None:
+        super().__init__(entries)
+        self.base = base
+        self.fast: dict[type, type] = {}
+
+    def _swap(self, cls: Any) -> Any:
+        if not (isinstance(cls, type) and issubclass(cls, self.base)) or getattr(cls, "_mmfast_fast", False):
+            return cls
+        if cls not in self.fast:
+            fast = make_fast_input_processor(cls)
+            fast._mmfast_fast = True
+            self.fast[cls] = fast
+        return self.fast[cls]
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._swap(super().__getitem__(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._swap(super().get(key, default))
+
+
+def _qwen3_vl(t: Target) -> Action:
+    name = "qwen3_vl_input_processor"
+    registry, why = import_optional("tensorrt_llm.inputs.registry")
+    modeling, why2 = import_optional(QWEN3_VL_MODULES[0][0])
+    if registry is None or modeling is None:
+        return Action(Hook(name, "not found", why or why2))
+    holder = getattr(registry, "INPUT_PROCESSOR_REGISTRY", None)
+    table = getattr(holder, "_input_processors_cls_by_model_type", None)
+    base = getattr(modeling, "Qwen3VLInputProcessorBase", None)
+    if not isinstance(table, dict) or not isinstance(base, type):
+        return Action(Hook(name, "not found", "missing INPUT_PROCESSOR_REGISTRY._input_processors_cls_by_model_type or Qwen3VLInputProcessorBase"))
+    models = []
+    for module, cls_name, model_type in QWEN3_VL_MODULES:
+        # Only the ones imported already: importing a model module re-registers its processor
+        # (and renames the shared base's _registered_model_type); the lazy zoo imports the
+        # others when a checkpoint needs them, and the wrapped table hooks them then.
+        model_cls = getattr(sys.modules.get(module), cls_name, None)
+        if model_cls is not None and isinstance(table.get(model_cls), type) and issubclass(table[model_cls], base):
+            models.append(model_type)
+    if "qwen3_vl" not in models:
+        return Action(Hook(name, "not found", f"Qwen3VLModel's input processor is not a Qwen3VLInputProcessorBase ({base!r})"))
+
+    def apply() -> Callable[[], None]:
+        wrapped = _FastProcessorTable(table, base)
+        holder._input_processors_cls_by_model_type = wrapped
+
+        def undo() -> None:
+            set_active_processor(None)
+            if holder._input_processors_cls_by_model_type is not wrapped:
+                log.warning("the input processor registry was replaced after enable(); left as is")
+                return
+            holder._input_processors_cls_by_model_type = table
+            table.update(dict.items(wrapped))  # keep what was registered meanwhile
+
+        return undo
+
+    detail = f"{', '.join(models)} (and any model type registered with a Qwen3VLInputProcessorBase) -> FastQwen3VLInputProcessor"
+    return Action(Hook(name, "applied", detail), apply)
+
+
+def _is_uvloop_policy(policy: Any) -> bool:
+    cls = type(policy)
+    return cls.__module__.split(".")[0] == "uvloop" and cls.__name__ == "EventLoopPolicy"
+
+
+def _get_policy() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return asyncio.get_event_loop_policy()
+
+
+def _event_loop(t: Target, install_uvloop: bool) -> Action:
+    name = "event_loop"
+    serve, _ = import_optional("tensorrt_llm.commands.serve")
+    native = isinstance(vars(serve).get("uvloop"), types.ModuleType) if serve is not None else t.generation == "main"
+    if native:
+        return Action(Hook(name, "already native", "trtllm-serve runs uvloop.run"))
+    if not install_uvloop:
+        return Action(Hook(name, "skipped", "install_uvloop=False: trtllm-serve's asyncio.run keeps the default loop"))
+    if importlib.util.find_spec("uvloop") is None:
+        return Action(Hook(name, "not found", "uvloop is not installed"))
+    if sys.version_info >= (3, 16):
+        return Action(Hook(name, "not found", "Python 3.16 has no event-loop policies"))
+    if _is_uvloop_policy(_get_policy()):
+        return Action(Hook(name, "already native", "the uvloop event-loop policy is already installed"))
+
+    def apply() -> Callable[[], None]:
+        from ...runtime.loop import install
+
+        previous = _get_policy()
+        install()
+
+        def undo() -> None:
+            if _is_uvloop_policy(_get_policy()):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    asyncio.set_event_loop_policy(previous)
+
+        return undo
+
+    return Action(Hook(name, "applied", "uvloop event-loop policy: trtllm-serve's asyncio.run gets a uvloop loop"), apply)
+
+
+def build(t: Target, media_workers: int, install_uvloop: bool) -> list[Action]:
+    return [_video_loader(t), _media_pool(t, media_workers), _input_pool(t), _qwen3_vl(t), _event_loop(t, install_uvloop)]

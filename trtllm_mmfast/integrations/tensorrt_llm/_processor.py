@@ -1,0 +1,154 @@
+"""The fast Qwen3-VL input processor the hooks register (for every model type whose stock
+processor is a ``Qwen3VLInputProcessorBase``).
+
+Its ``_preprocess`` takes the request's ``mm_processor_kwargs`` (``fps``, ``num_frames``,
+``do_sample_frames``), works out which source frames the sampling policy gives the model
+(``_policy``), takes them from the loaded ``FrameList`` — decoding from the kept source
+the ones the loader did not decode (a request whose kwargs ask for other frames) — and
+calls ``wrap(self.processor)`` with ``do_sample_frames=False`` and the right metadata.
+Videos not from our loader take the stock path.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import InvalidMediaError
+from ...types import VideoFrames, VideoMetadata
+from . import _policy
+from ._loader import LoadedClip, loaded_clip
+from ._settings import count, set_active_processor, settings
+
+__all__ = ["frames_for", "make_fast_input_processor"]
+
+log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
+
+_SAMPLING_KWARGS = ("fps", "num_frames", "do_sample_frames")
+
+
+@dataclass(frozen=True)
+class _FixedIndices:
+    """A sampler that returns the given indices (the frames a re-plan still needs)."""
+
+    indices: tuple[int, ...]
+    name: str = "fixed"
+
+    def __call__(self, total_num_frames: int, source_fps: float, *, fps: Any = None, num_frames: Any = None) -> np.ndarray:
+        bad = [i for i in self.indices if not 0 <= i < total_num_frames]
+        if bad:
+            raise InvalidMediaError(f"frame indices {bad[:5]} are outside the video's {total_num_frames} frames")
+        return np.asarray(self.indices, dtype=np.int64)
+
+
+def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
+    """The frames ``indices`` (source numbers, in order) of a loaded clip; the ones it lacks are
+    decoded from ``clip.source``. Frames the source cannot give (damage) are left out."""
+    video = clip.video
+    if np.array_equal(indices, video.metadata.frames_indices):
+        return video
+    have = {int(i): k for k, i in enumerate(video.metadata.frames_indices)}
+    missing = tuple(sorted(set(indices.tolist()) - have.keys()))
+    arrays = [video.frames]
+    if missing:
+        if clip.source is None:
+            raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
+        from ...video.api import load_video
+
+        extra = load_video(clip.source, sampler=_FixedIndices(missing), backend=settings.video_backend)
+        count("replanned_videos")
+        count("replanned_frames", len(extra))
+        base = len(video)
+        have.update({int(i): base + k for k, i in enumerate(extra.metadata.frames_indices)})
+        arrays.append(extra.frames)
+    kept = [int(i) for i in indices if int(i) in have]
+    pool = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    frames = np.ascontiguousarray(pool[[have[i] for i in kept]])
+    meta = video.metadata
+    return VideoFrames(
+        frames=frames,
+        metadata=VideoMetadata(meta.total_num_frames, meta.fps, meta.duration, meta.width, meta.height, tuple(kept), meta.backend),
+    )
+
+
+def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool) -> tuple[Any, dict | None]:
+    """(frames for the HF processor, its ``video_metadata`` or None for ours) for one clip."""
+    m = clip.video.metadata
+    if settings.video_sampling == "hf":
+        if not any(k in mm for k in _SAMPLING_KWARGS):
+            return clip.video, None  # the loader's plan is the request's plan
+        want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
+        return frames_for(clip, want), None
+    plan = _policy.trtllm_frames(settings.generation, vp, m.total_num_frames, m.fps, clip.request.media_kwargs(), mm, sample)
+    video = frames_for(clip, plan.indices)
+    meta = dict(plan.hf_metadata or {})
+    if len(video) != len(plan.indices):  # damaged input: keep the metadata of the frames we have
+        got = set(video.metadata.frames_indices)
+        meta["frames_indices"] = [j for i, j in zip(plan.indices.tolist(), meta["frames_indices"]) if i in got]
+    import torch
+
+    t = torch.from_numpy(video.frames).permute(0, 3, 1, 2)
+    if plan.float_frames:  # TensorRT-LLM's "pt" frames: float32 / 255, rescaled once, as stock
+        t = t.to(torch.float32, memory_format=torch.contiguous_format).div_(255)
+    return t, meta
+
+
+def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any]) -> bool:
+    """Policy ``trtllm``: stock's one re-sampling decision for all videos of the request."""
+    loaded = []
+    for c in clips:
+        m = c.video.metadata
+        n = len(_policy.stock_loader_indices(m.total_num_frames, m.fps, c.request.media_kwargs()))
+        loaded.append((n, m.duration))
+    return _policy.stock_samples(settings.generation, vp, loaded, mm)
+
+
+def _is_float_tensor(x: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor) and x.is_floating_point()
+
+
+def make_fast_input_processor(base: type) -> type:
+    """A subclass of the registered Qwen3-VL input processor with the fast ``_preprocess``."""
+    from ...processors.qwen3_vl import sampler_for, wrap
+
+    class FastQwen3VLInputProcessor(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            hf = getattr(self, "processor", None) or getattr(self, "_processor", None)
+            try:
+                self._mmfast = wrap(hf)
+            except TypeError as e:  # not a Qwen3-VL HF processor: stay stock, sample as stock
+                log.warning("trtllm-mmfast: %s; the Qwen3-VL input processor stays stock", e)
+                self._mmfast = None
+                return
+            self._mmfast_sampler = sampler_for(hf)
+            set_active_processor(self)
+
+        # Same signature in 1.2 (via __call__) and main (via call_with_text_prompt).
+        def _preprocess(self, text: Any, mm_data: dict[str, Any], mm_processor_kwargs: dict[str, Any]) -> Any:
+            clips = [loaded_clip(getattr(vd, "frames", None)) for vd in mm_data.get("video") or []]
+            if self._mmfast is None or not clips or any(c is None for c in clips):
+                return super()._preprocess(text, mm_data, mm_processor_kwargs)
+            kwargs = dict(mm_processor_kwargs or {})
+            sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
+            vp = self._mmfast.hf.video_processor
+            sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling)
+            pairs = [_model_frames(c, self._mmfast_sampler, vp, sampling, sample) for c in clips]
+            videos = [v for v, _ in pairs]
+            if pairs[0][1] is not None:
+                kwargs["video_metadata"] = [m for _, m in pairs]
+                if _is_float_tensor(videos[0]):
+                    kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
+            images = mm_data.get("image") or None
+            if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
+                # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
+                kwargs["images_kwargs"] = {**kwargs.get("images_kwargs", {}), "do_rescale": False}
+            return self._mmfast(text=[text], images=images, videos=videos, padding=True, return_tensors="pt", **kwargs)
+
+    FastQwen3VLInputProcessor.__qualname__ = FastQwen3VLInputProcessor.__name__
+    return FastQwen3VLInputProcessor
