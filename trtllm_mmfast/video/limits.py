@@ -30,7 +30,12 @@ class Limits:
     def check(self, what: str, value: float, field: str, received: str) -> None:
         limit = getattr(self, field)
         if limit is not None and value > limit:
-            raise MediaTooLargeError(f"{received}: {what} {value:g} exceeds Limits.{field}={limit:g}")
+            raise MediaTooLargeError(
+                f"{received}: {what} {value:g} exceeds Limits.{field}={limit:g}",
+                field=f"Limits.{field}",
+                limit=limit,
+                value=value,
+            )
 
     def check_bytes(self, n: int, received: str) -> None:
         self.check("size in bytes", n, "max_bytes", received)
