@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import sys
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from trtllm_mmfast.bench._common import LoopLagTicker, closed_loop
 from trtllm_mmfast.runtime import loop as rloop
 from trtllm_mmfast.runtime import pipeline
 from trtllm_mmfast.runtime.executors import resolve_workers, shutdown
@@ -77,31 +79,13 @@ def make_processor(kind: str) -> tuple[str, Callable[..., Any]]:
     return "numpy_normalize", numpy_work
 
 
-class Ticker:
-    """Sleeps ``TICK_S`` in a loop and records how late each wake-up is."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self._stop = False
-
-    async def run(self) -> None:
-        while not self._stop:
-            t0 = time.perf_counter()
-            await asyncio.sleep(TICK_S)
-            self.lags.append(max(0.0, time.perf_counter() - t0 - TICK_S))
-
-    def stop(self) -> None:
-        self._stop = True
-
-
 async def one_round(mode: str, data: bytes, n: int, fps: float, backend: str, process: Callable[..., Any],
                     stats: Stats) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+    where = MODES[mode][1]
 
-    async def request() -> None:
+    async def request(rid: int) -> dict[str, Any]:
         t0 = time.perf_counter()
-        where = MODES[mode][1]
         if where == "pools":
             video = await pipeline.load_video_async(data, fps=fps, backend=backend, stats=stats)
             with pipeline.holding(video):
@@ -113,17 +97,14 @@ async def one_round(mode: str, data: bytes, n: int, fps: float, backend: str, pr
             video = load_video(data, fps=fps, backend=backend)
             process(video=video)
             await asyncio.sleep(0)
-        latencies.append(time.perf_counter() - t0)
+        return {"e2e_s": time.perf_counter() - t0}
 
-    ticker = Ticker()
-    tick = asyncio.create_task(ticker.run())
-    await asyncio.sleep(0.02)
-    t0 = time.perf_counter()
-    await asyncio.gather(*(request() for _ in range(n)))
-    wall = time.perf_counter() - t0
-    ticker.stop()
-    await tick
-    return {"wall_s": wall, "lags": ticker.lags, "latencies": latencies, "uvloop": rloop.is_uvloop()}
+    async with LoopLagTicker(TICK_S) as ticker:
+        await asyncio.sleep(0.02)  # let the ticker settle before the burst
+        # n workers, one request each: all n requests in flight at once
+        run = await closed_loop(n, n, math.inf, request)
+    latencies = [s["e2e_s"] for s in run.samples]
+    return {"wall_s": run.wall_s, "lags": ticker.lags, "latencies": latencies, "uvloop": rloop.is_uvloop()}
 
 
 def run_mode(mode: str, **kw: Any) -> dict[str, Any]:
