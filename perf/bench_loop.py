@@ -131,6 +131,45 @@ def summarize(rounds: list[dict[str, Any]], n: int) -> dict[str, Any]:
     }
 
 
+def parse_modes(ap: argparse.ArgumentParser, arg: str) -> list[str]:
+    """The modes asked for, after the two always run (the ratios compare them)."""
+    modes = ["asyncio_default", "uvloop_pools"]
+    for m in arg.split(","):
+        if m not in MODES:
+            ap.error(f"unknown mode {m!r}; valid: {', '.join(MODES)}")
+        if m not in modes:
+            modes.append(m)
+    return modes
+
+
+def run_rounds(modes: list[str], rounds: int, stats: Stats, kw: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One warm-up round, then ``rounds`` measured ones; modes alternate within each round."""
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for r in range(1 + rounds):  # round 0 is the warm-up
+        for mode in modes:
+            out = run_mode(mode, **kw)
+            if r == 0:
+                stats.reset()
+            else:
+                results[mode].append(out)
+            print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode:16s} {out['wall_s']:.2f} s", file=sys.stderr)
+    shutdown()
+    return results
+
+
+def print_table(summary: dict[str, dict[str, Any]], ratios: dict[str, float]) -> None:
+    cols = ["req/s", "lag p50 ms", "lag p99 ms", "lag max ms", "lat p50 ms", "lat p99 ms"]
+    header = f"{'mode':18s} {cols[0]:>8s}" + "".join(f" {c:>11s}" for c in cols[1:])
+    print(header)
+    print("-" * len(header))
+    for m, s in summary.items():
+        lag, lat = s["loop_lag_ms"], s["latency_ms"]
+        print(f"{m:18s} {s['req_per_s_median']:8.1f} {lag['p50']:11.2f} {lag['p99']:11.2f} {lag['max']:11.2f} "
+              f"{lat['p50']:11.1f} {lat['p99']:11.1f}")
+    for k, v in ratios.items():
+        print(f"{k}: {v:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small clip, 1 warm-up + 2 rounds")
@@ -149,27 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (2 if args.quick else 5)
     data = encode_clip(spec)
     proc_name, process = make_processor(args.processor)
-    modes = ["asyncio_default", "uvloop_pools"]
-    for m in args.modes.split(","):
-        if m not in MODES:
-            ap.error(f"unknown mode {m!r}; valid: {', '.join(MODES)}")
-        if m not in modes:
-            modes.append(m)
+    modes = parse_modes(ap, args.modes)
     stats = Stats()
     kw = dict(data=data, n=args.requests, fps=args.fps, backend=args.backend, process=process, stats=stats)
 
     process(video=load_video(data, fps=args.fps, backend=args.backend))  # warm imports off the clock
-    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
-    for r in range(1 + rounds):  # round 0 is the warm-up
-        for mode in modes:
-            out = run_mode(mode, **kw)
-            if r == 0:
-                stats.reset()
-            else:
-                results[mode].append(out)
-            print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode:16s} {out['wall_s']:.2f} s", file=sys.stderr)
-    shutdown()
-
+    results = run_rounds(modes, rounds, stats, kw)
     summary = {m: summarize(results[m], args.requests) for m in modes}
     base, fast = summary["asyncio_default"], summary["uvloop_pools"]
     ratios = {
@@ -181,16 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.requests} concurrent requests, clip {spec.width}x{spec.height} {spec.num_frames} frames "
           f"@ {spec.fps:g} fps, sample fps={args.fps:g}, backend={args.backend}, processor={proc_name}, "
           f"{rounds} rounds, {os.cpu_count()} CPUs")
-    cols = ["req/s", "lag p50 ms", "lag p99 ms", "lag max ms", "lat p50 ms", "lat p99 ms"]
-    header = f"{'mode':18s} {cols[0]:>8s}" + "".join(f" {c:>11s}" for c in cols[1:])
-    print(header)
-    print("-" * len(header))
-    for m, s in summary.items():
-        lag, lat = s["loop_lag_ms"], s["latency_ms"]
-        print(f"{m:18s} {s['req_per_s_median']:8.1f} {lag['p50']:11.2f} {lag['p99']:11.2f} {lag['max']:11.2f} "
-              f"{lat['p50']:11.1f} {lat['p99']:11.1f}")
-    for k, v in ratios.items():
-        print(f"{k}: {v:.2f}x")
+    print_table(summary, ratios)
 
     report = {
         "benchmark": "bench_loop",
