@@ -1,4 +1,4 @@
-"""Fetch ``http(s)://`` video URLs into memory, safely (used by ``load_video_async``).
+"""Fetch ``http(s)://`` video URLs into memory, safely (for ``resolve_source_async`` and ``load_video_async``).
 
 - One aiohttp ``ClientSession`` per event loop (and allowlist and CA file), closed when the
   loop shuts down its async generators (``asyncio.run`` does) or by ``close_sessions()``.

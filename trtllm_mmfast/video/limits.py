@@ -19,6 +19,8 @@ class Limits:
     (8K, 7680x4320), ``max_frames`` (100 000 frames in the source), ``max_duration_s``
     (4 hours), and ``max_output_frames`` (4096 sampled frames, the size of the output array).
     An http(s) fetch has its own streamed cap (``FetchPolicy.max_bytes``, 200 MiB).
+    A bound exceeded raises ``MediaTooLargeError`` with ``field="Limits.<name>"``, ``limit``
+    and the ``value`` measured.
     """
 
     max_bytes: int | None = 512 * 1024 * 1024
