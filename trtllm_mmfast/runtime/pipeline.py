@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from ..errors import DecodeError, MediaTooLargeError
+from ..errors import DecodeTimeoutError, MediaTooLargeError
 from ..types import VideoFrames
 from ..video.api import LoadTrace, load_video
 from ..video.fetch import FetchPolicy, fetch, is_http_url
@@ -372,7 +372,7 @@ class _LoadJob:
             return
         self.abandon()
         self.out.set_exception(
-            DecodeError(
+            DecodeTimeoutError(
                 f"{self.label}: decoding timed out after {self.timeout:g} s "
                 f"(the worker finishes in the background; its result is discarded)"
             )
