@@ -45,7 +45,7 @@ def test_serve_forwards_unknown_args_verbatim_and_maps_worker_flags(trtllm, runn
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     forwarded = ["Qwen/Qwen3-VL-8B-Instruct", *PASSTHROUGH]
-    if trtllm.STANDIN == "main":  # native flags: our counts go there too (input: the default 8)
+    if trtllm.STANDIN_LAYOUT == "main":  # native flags: our counts go there too (input: the default 8)
         forwarded += ["--num_media_load_workers", "4", "--num_input_processor_workers", "8"]
     assert serve.RECEIVED == [forwarded]
     call = serve.CALLS[-1]
@@ -126,8 +126,9 @@ def test_info_without_tensorrt_llm(no_trtllm, runner):
 def test_info_shows_generation_and_planned_hooks(trtllm, runner):
     result = runner.invoke(main, ["info"])
     assert result.exit_code == 0, result.output
-    generation = "main" if trtllm.STANDIN == "main" else "1.2"
-    assert f"generation                 {generation} layout (version {trtllm.__version__})" in result.output
+    generation = trtllm.STANDIN_LAYOUT
+    assert f"TensorRT-LLM {trtllm.__version__} ({generation} layout): hooks enable() would apply" in result.output
+    assert "video_sampling             hf:" in result.output  # the active policy, and what stock does
     assert "qwen3_vl_input_processor   would apply" in result.output
     assert not mmfast.is_enabled()  # a dry run
     data = json.loads(runner.invoke(main, ["info", "--json"]).output)["tensorrt_llm"]

@@ -17,16 +17,24 @@ import numpy as np
 import pytest
 import torch
 
+from trtllm_harness import PROMPT_TEXT, VIDEO_PLACEHOLDER, is_main, load, messages, mod
+from trtllm_harness import make_processor as _make_processor
+from trtllm_harness import server as _server
 from trtllm_mmfast import load_video
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast
 from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap
 from trtllm_mmfast.video.sampling import qwen3_vl_indices, uniform_indices
 from trtllm_standins.standin import GENERATIONS, make_model_dir, use_standin
 
-PROMPT_TEXT = "What happens in this video?"
-VIDEO_PLACEHOLDER = "<|vision_start|><|video_pad|><|vision_end|>"
-
+_MAIN_STATUS = {
+    "video_loader": "applied",
+    "media_load_pool": "applied",
+    "input_processing_pool": "already native",
+    "qwen3_vl_input_processor": "applied",
+    "event_loop": "already native",
+}
 EXPECTED_STATUS = {
+    "main_2026h1": _MAIN_STATUS,
     "v1_2": {
         "video_loader": "applied",
         "media_load_pool": "applied",
@@ -60,12 +68,10 @@ def data_url(small_clip):
     return "data:video/mp4;base64," + base64.b64encode(small_clip).decode()
 
 
-def _mod(name):
-    return importlib.import_module(name)
-
-
-def _is_main(trt) -> bool:
-    return trt.STANDIN == "main"
+_mod = mod
+_is_main = is_main
+_load = load
+_messages = messages
 
 
 def _snapshot(trt) -> dict:
@@ -89,44 +95,6 @@ def _snapshot(trt) -> dict:
     else:
         snap["async_load_video"] = chat_utils.async_load_video
     return snap
-
-
-def _make_processor(model_dir):
-    registry = _mod("tensorrt_llm.inputs.registry")
-    return registry.create_input_processor(str(model_dir), tokenizer=None)
-
-
-def _messages(url: str) -> list:
-    return [{"role": "user", "content": [{"type": "video_url", "video_url": {"url": url}}, {"type": "text", "text": PROMPT_TEXT}]}]
-
-
-class _Generator:
-    """What main's OpenAIServer calls ``generator`` (only what the chat path uses)."""
-
-    def __init__(self, input_processor):
-        self.input_processor = input_processor
-
-    def preprocess(self, prompt, sampling_params, disaggregated_params):
-        registry = _mod("tensorrt_llm.inputs.registry")
-        return registry.create_input_processor_with_hash(self.input_processor)(prompt, sampling_params)
-
-
-def _server(trt, processor, media_io_kwargs=None):
-    server_mod = _mod("tensorrt_llm.serve.openai_server")
-    cfg = _mod("tensorrt_llm.inputs.multimodal").MultimodalServerConfig(media_io_kwargs=media_io_kwargs)
-    if _is_main(trt):
-        return server_mod.OpenAIServer(generator=_Generator(processor), model="m", tool_parser=None, server_role=None,
-                                       metadata_server_cfg=None, multimodal_server_config=cfg)
-    return server_mod.OpenAIServer(llm=types.SimpleNamespace(input_processor=processor), model="m", tool_parser=None,
-                                   server_role=None, metadata_server_cfg=None, multimodal_server_config=cfg)
-
-
-async def _load(trt, url: str, **video_kwargs):
-    """One video through the stand-in chat server's own loader call path."""
-    chat_utils = _mod("tensorrt_llm.serve.chat_utils")
-    if _is_main(trt):
-        return await chat_utils._make_media_io("video", None, {"video": video_kwargs}).async_load(url)
-    return await chat_utils.async_load_video(url, **video_kwargs)
 
 
 # ---- enable / plan / disable ----------------------------------------------------------------
@@ -198,10 +166,15 @@ def test_a_failing_hook_rolls_back_the_others(monkeypatch, trtllm):
     registry = _mod("tensorrt_llm.inputs.registry")
     before = _snapshot(trtllm)
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("registry is read-only today")
+    class ReadOnlyRegistry:  # the input-processor hook cannot wrap this registry's table
+        def __init__(self, table):
+            object.__setattr__(self, "_input_processors_cls_by_model_type", table)
 
-    monkeypatch.setattr(registry, "register_input_processor", broken)
+        def __setattr__(self, name, value):
+            raise RuntimeError("registry is read-only today")
+
+    table = registry.INPUT_PROCESSOR_REGISTRY._input_processors_cls_by_model_type
+    monkeypatch.setattr(registry, "INPUT_PROCESSOR_REGISTRY", ReadOnlyRegistry(table))
     with pytest.raises(RuntimeError, match="read-only today"):
         mmfast.enable()
     assert _snapshot(trtllm) == before and not mmfast.is_enabled()
@@ -239,8 +212,9 @@ def test_qwen3_vl_request_matches_our_pipeline(trtllm, model_dir, small_clip, da
 
     hf = AutoProcessor.from_pretrained(str(model_dir), local_files_only=True)
     video = load_video(small_clip, sampler=sampler_for(hf))
-    ours = wrap(hf)(text=VIDEO_PLACEHOLDER + PROMPT_TEXT, videos=video)
-    assert token_ids == ours["input_ids"][0].tolist()
+    sep = _mod("tensorrt_llm.inputs.registry").MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholder_metadata("qwen3_vl").placeholders_separator
+    ours = wrap(hf)(text=VIDEO_PLACEHOLDER + sep + PROMPT_TEXT, videos=video)
+    assert token_ids == processor._postprocess(ours["input_ids"][0]).tolist()  # 1.2 remaps media token ids
     got = extra["multimodal_data"]["video"]
     assert torch.equal(got["pixel_values_videos"], ours["pixel_values_videos"])
     assert torch.equal(got["video_grid_thw"], ours["video_grid_thw"])
@@ -293,7 +267,9 @@ def test_other_models_keep_trtllm_sampling_and_formats(trtllm, small_clip, data_
     pt = asyncio.run(_load(trtllm, data_url))  # TensorRT-LLM's defaults: 10 frames, "pt"
     assert pt.metadata["frames_indices"] == want.tolist()
     assert all(f.dtype == torch.float32 and f.shape == (3, 64, 96) and f.is_contiguous() for f in pt.frames)
-    assert torch.equal(torch.stack(list(pt.frames)), torch.from_numpy(ref).permute(0, 3, 1, 2).float() / 255)
+    ref_t = torch.from_numpy(ref).permute(0, 3, 1, 2).float()
+    ref_t = ref_t * (1 / 255) if _is_main(trtllm) else ref_t / 255  # main scales by 1/255, 1.2 ToTensor divides
+    assert torch.equal(torch.stack(list(pt.frames)), ref_t)
     np_frames = asyncio.run(_load(trtllm, data_url, format="np", num_frames=4))
     assert np.array_equal(np.stack(np_frames.frames), load_video(small_clip, sampler="uniform", fps=30, num_frames=4).frames)
     pil = asyncio.run(_load(trtllm, data_url, format="pil", num_frames=2))
@@ -381,24 +357,17 @@ def test_main_request_kwargs_merge_as_trtllm_does(model_dir, data_url):
         server = _server(types.SimpleNamespace(STANDIN="main"), processor, media_io_kwargs={"video": {"num_frames": 8}})
         chat_utils = _mod("tensorrt_llm.serve.chat_utils")
         cfg = server.multimodal_server_config
-        assert cfg.media_io_kwargs["video"] == {"num_frames": 8}  # the server flag replaced the preferred kwargs
+        assert cfg.media_io_kwargs["video"] == {"format": "np", "num_frames": 8}  # the flag merged into the preferred kwargs
         io = chat_utils._make_media_io("video", cfg, None)
         assert len(asyncio.run(io.async_load(data_url)).frames) == 8
         io = chat_utils._make_media_io("video", cfg, {"video": {"fps": 1, "format": "np"}})
         vd = asyncio.run(io.async_load(data_url))
-        assert isinstance(vd.frames[0], np.ndarray) and vd.frames[0].dtype == np.uint8  # "np": TensorRT-LLM's own
-        assert vd.metadata["frames_indices"] == qwen3_vl_indices(90, 30.0, fps=1).tolist()
+        want = qwen3_vl_indices(90, 30.0, fps=1)
+        assert vd.metadata["frames_indices"] == want.tolist()
+        # newest main's "np": ONE (N,H,W,3) uint8 array, a view of our decoded frames
+        assert isinstance(vd.frames, np.ndarray) and vd.frames.shape == (len(want), 64, 96, 3) and vd.frames.dtype == np.uint8
+        assert np.shares_memory(vd.frames, vd.frames.video.frames)
         server.shutdown()
-
-
-def test_main_audio_and_source_hash_keep_the_stock_decoder(data_url):
-    with use_standin("main"):
-        mmfast.enable()
-        chat_utils = _mod("tensorrt_llm.serve.chat_utils")
-        for extra in ({"extract_audio": True}, {"hash_source": True}):
-            io = chat_utils._make_media_io("video", None, {"video": extra})
-            with pytest.raises(NotImplementedError, match="stock VideoMediaIO decoder"):
-                asyncio.run(io.async_load(data_url))
 
 
 def test_main_file_url_and_http_bytes(clip_file, small_clip, monkeypatch):
@@ -412,10 +381,14 @@ def test_main_file_url_and_http_bytes(clip_file, small_clip, monkeypatch):
             vd = asyncio.run(chat_utils._make_media_io("video", None, {"video": {"format": "np"}}).async_load(url))
             assert np.array_equal(np.stack(vd.frames), want)
 
-        async def fake_get(url):  # TensorRT-LLM's safe client, not modelled by the stand-in
+        async def fake_get(url, **kwargs):  # TensorRT-LLM's safe client, not modelled by the stand-in
             return small_clip
 
+        async def no_session():  # the real shared aiohttp session would outlive the test's loop
+            return None
+
         monkeypatch.setattr(media_io, "_safe_aiohttp_get", fake_get)
+        monkeypatch.setattr(media_io, "_get_aiohttp_session", no_session)
         vd = asyncio.run(chat_utils._make_media_io("video", None, {"video": {"format": "np"}}).async_load("https://x.test/v.mp4"))
         assert np.array_equal(np.stack(vd.frames), want)
 
@@ -493,7 +466,10 @@ def test_frame_list_survives_pickling(trtllm, model_dir, data_url):
     processor = _make_processor(model_dir)
     vd = asyncio.run(_load(trtllm, data_url, format="np"))
     back = pickle.loads(pickle.dumps(vd.frames))
-    assert isinstance(back, mmfast.FrameList) and back.video.metadata == vd.frames.video.metadata
+    assert isinstance(back, (mmfast.FrameList, mmfast.FrameArray)) and type(back) is type(vd.frames)
+    got, want = mmfast.loaded_clip(back), mmfast.loaded_clip(vd.frames)
+    assert got.request == want.request and got.source == want.source  # can still re-plan after a round trip
+    assert back.video.metadata == vd.frames.video.metadata
     assert np.array_equal(np.stack(back), vd.frames.video.frames)
     del processor
 

@@ -35,12 +35,12 @@ from ._report import Hook, HookReport, format_report
 from ._serve import reexec_argv, serve_argv, with_argv
 
 __all__ = [
-    "SAMPLING_ENV",
     "FrameArray",
     "FrameList",
     "Hook",
     "HookReport",
     "LoadedClip",
+    "SAMPLING_ENV",
     "TensorRTLLMNotFoundError",
     "UnsupportedTensorRTLLMError",
     "VideoRequest",

@@ -23,7 +23,6 @@ import numpy as np
 
 from ...errors import InvalidMediaError
 from ...types import VideoFrames
-from ...video.fetch import is_http_url
 from ...video.policy import server_policy
 from ...video.source import MediaSource, resolve_source
 from . import _policy
@@ -40,6 +39,7 @@ __all__ = [
     "make_async_load_video",
     "make_video_media_io",
     "source_hash",
+    "trtllm_float",
 ]
 
 VIDEO_FORMATS = ("pt", "np", "pil")
@@ -152,8 +152,8 @@ def _handover(video: VideoFrames, req: VideoRequest, *, fast: bool, source: Medi
         import torch
 
         t = (arr if isinstance(arr, torch.Tensor) else torch.from_numpy(arr)).permute(0, 3, 1, 2)
-        if not fast:  # TensorRT-LLM's "pt": float32 CHW in [0, 1], as ToTensor gives
-            t = t.to(torch.float32, memory_format=torch.contiguous_format).div_(255)
+        if not fast:  # TensorRT-LLM's "pt": float32 CHW in [0, 1]
+            t = trtllm_float(t)
         if req.device != "cpu":
             t = t.to(req.device)
         return FrameList(t.unbind(0), video, **keep)
@@ -165,6 +165,15 @@ def _handover(video: VideoFrames, req: VideoRequest, *, fast: bool, source: Medi
     from PIL import Image
 
     return FrameList([Image.fromarray(f) for f in arr], video, **keep)
+
+
+def trtllm_float(t: Any) -> Any:
+    """uint8 NCHW -> float32 in [0, 1] rounded as the installed TensorRT-LLM's "pt" format
+    rounds: main multiplies by 1/255 (numpy, float32), 1.2 divides by 255 (``ToTensor``)."""
+    import torch
+
+    t = t.to(torch.float32, memory_format=torch.contiguous_format)
+    return t.div_(255) if settings.generation == "1.2" else t.mul_(1 / 255)
 
 
 def _handover_is_cheap(req: VideoRequest, fast: bool) -> bool:
@@ -262,14 +271,6 @@ async def _load_async(source: Any, req: VideoRequest, video_data_cls: type) -> A
     return _video_data(video_data_cls, frames, video, req, fast, src)
 
 
-async def _fetch(url: str) -> bytes:
-    """GET ``url`` into memory with the server fetch policy (SSRF guard, byte cap, timeouts,
-    checked redirects; allowlist from ``TRTLLM_MMFAST_FETCH_ALLOW``): see ``video.fetch``."""
-    from ...video.fetch import fetch, server_fetch_policy
-
-    return await fetch(url, policy=server_fetch_policy())
-
-
 def make_async_load_video(video_data_cls: type) -> Callable[..., Any]:
     """The 1.2 ``chat_utils.async_load_video`` replacement (same signature and defaults)."""
 
@@ -278,9 +279,17 @@ def make_async_load_video(video_data_cls: type) -> Callable[..., Any]:
     ) -> Any:
         """trtllm-mmfast's loader: http(s) fetched into memory, data:/paths/file:// decoded
         directly, exact sampling, decode in the media-load pool (see the module doc)."""
+        from ...runtime.executors import media_load_pool
+        from ...video.fetch import server_fetch_policy
+        from ...video.source import resolve_source_async
+
         req = VideoRequest.from_trtllm(num_frames, fps, format, device)
-        source = await _fetch(video) if is_http_url(video) else video
-        return await _load_async(source, req, video_data_cls)
+        # http(s) fetched into memory with the server fetch policy (SSRF guard, byte cap,
+        # checked redirects; TRTLLM_MMFAST_FETCH_ALLOW), failures counted, errors naming the URL
+        src = await resolve_source_async(
+            video, policy=server_policy(), fetch_policy=server_fetch_policy(), executor=media_load_pool()
+        )
+        return await _load_async(src, req, video_data_cls)
 
     async_load_video.__mmfast_hook__ = True  # type: ignore[attr-defined]
     return async_load_video

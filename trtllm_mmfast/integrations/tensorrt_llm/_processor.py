@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import InvalidMediaError
 from ...types import VideoFrames, VideoMetadata
 from . import _policy
-from ._loader import LoadedClip, loaded_clip
+from ._loader import LoadedClip, loaded_clip, trtllm_float
 from ._settings import count, set_active_processor, settings
 
 __all__ = ["frames_for", "make_fast_input_processor"]
@@ -92,8 +92,8 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
     import torch
 
     t = torch.from_numpy(video.frames).permute(0, 3, 1, 2)
-    if plan.float_frames:  # TensorRT-LLM's "pt" frames: float32 / 255, rescaled once, as stock
-        t = t.to(torch.float32, memory_format=torch.contiguous_format).div_(255)
+    if plan.float_frames:  # TensorRT-LLM's "pt" frames: float [0, 1], rounded as stock's
+        t = trtllm_float(t)
     return t, meta
 
 

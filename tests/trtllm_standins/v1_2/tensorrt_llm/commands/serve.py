@@ -1,8 +1,14 @@
-"""STAND-IN for ``tensorrt_llm.commands.serve`` (1.2.x): the ``trtllm-serve`` click group.
+"""STAND-IN for ``tensorrt_llm.commands.serve`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
-``main`` is a ``DefaultGroup`` (a first argument that is not a subcommand goes to ``serve``);
-no worker flags; ``launch_server`` would run ``asyncio.run``. The stand-in ``serve`` records
-what it received in ``RECEIVED`` (raw args) and ``CALLS`` (parsed params) and starts nothing.
+Real file: tensorrt_llm/commands/serve.py, 1.2.x (inferred from the Oct 2025 / Feb 2026 main versions
+that bracket the release/1.2 cut; TRTLLM_HOOKS.md §1.4; commit not stored).
+
+Mirrored: ``main`` is a ``DefaultGroup`` (a first argument that is not a subcommand goes to
+``serve``); ``--media_io_kwargs`` (JSON), ``--custom_module_dirs`` (UNVERIFIED for 1.2.x), no
+worker flags, no ``--num_serve_frontends``; ``launch_server`` runs ``asyncio.run`` (no uvloop).
+Simplified / STAND-IN INSTRUMENTATION: ``serve`` records what it received in ``RECEIVED`` (raw
+args) and ``CALLS`` (parsed params) and starts nothing; ``--custom_module_dirs`` is recorded,
+not imported.
 """
 
 from __future__ import annotations

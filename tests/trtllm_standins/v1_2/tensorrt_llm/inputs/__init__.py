@@ -1,4 +1,5 @@
-"""STAND-IN for ``tensorrt_llm.inputs`` (1.2.x layout): re-exports, as the real package does."""
+"""STAND-IN for ``tensorrt_llm.inputs`` (real: tensorrt_llm/inputs/__init__.py, 1.2.x; commit not stored):
+re-exports, as the real package does (only the names the stand-ins use). No ``media_io`` in 1.2.x."""
 
 from .multimodal import MultimodalServerConfig
 from .registry import (

@@ -1,16 +1,24 @@
-"""STAND-IN for ``tensorrt_llm.serve.openai_server`` (1.2.x): first argument ``llm``, no pools.
+"""STAND-IN for ``tensorrt_llm.serve.openai_server`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
-``chat_multimodal`` is the multimodal part of the chat handler, simplified: load media
-(awaited on the loop), build the prompt, then ``llm.generate_async``'s synchronous
-preprocessing (``create_input_processor_with_hash(llm.input_processor)``) on the loop thread.
+Real file: tensorrt_llm/serve/openai_server.py, 1.2.x (signature inferred from serve.py's
+keyword arguments, Feb 2026 main; TRTLLM_HOOKS.md §1.3; commit not stored).
+
+Mirrored: first argument ``llm`` (not ``generator``); no worker pools, no ``media_io_kwargs``
+seeding. ``chat_multimodal`` (STAND-IN method, no HTTP): parse (placeholders) -> await the media
+ON THE LOOP -> prompt dict -> ``create_input_processor_with_hash(llm.input_processor)(prompt,
+sampling_params)`` synchronously on the event-loop thread (what the plain-``def``
+``LLM.generate_async`` does). ``mm_processor_kwargs`` is set on the prompt when truthy (not
+recorded for 1.2; set as main does). Simplified: no chat template (message contents joined by
+"\\n"), no uvicorn.
 """
 
 from __future__ import annotations
 
+import types
 from typing import Any, Dict, List, Optional
 
 from ..inputs.multimodal import MultimodalServerConfig
-from ..inputs.registry import MULTIMODAL_PLACEHOLDER_REGISTRY, MultimodalPlaceholderPlacement, create_input_processor_with_hash
+from ..inputs.registry import create_input_processor_with_hash
 from .chat_utils import parse_chat_messages_coroutines
 
 
@@ -22,16 +30,18 @@ class OpenAIServer:
         self.model = model
         self.multimodal_server_config = multimodal_server_config
 
-    async def chat_multimodal(self, messages: List[Dict[str, Any]], model_type: str = "qwen3_vl"):
-        conversation, mm_coroutines, counts = parse_chat_messages_coroutines(messages, None, self.multimodal_server_config)
-        meta = MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholder_metadata(model_type)
-        placeholders = meta.placeholders_separator.join(meta.placeholder_map["video"] for _ in range(counts[0].get("video", 0)))
-        text = conversation[-1]["content"]
-        prompt_text = placeholders + text if meta.placeholder_placement == MultimodalPlaceholderPlacement.BEFORE_TEXT else text + placeholders
+    async def chat_multimodal(self, messages: List[Dict[str, Any]], mm_processor_kwargs: Optional[Dict[str, Any]] = None,
+                              model_type: str = "qwen3_vl", sampling_params: Any = None):
+        conversation, mm_coroutines, _ = parse_chat_messages_coroutines(
+            messages, types.SimpleNamespace(model_type=model_type), self.multimodal_server_config)
         mm_data, _ = await mm_coroutines
-        prompt = {"prompt": prompt_text, "multi_modal_data": mm_data}
+        prompt: Dict[str, Any] = {"prompt": "\n".join(m["content"] for m in conversation)}
+        if mm_data:
+            prompt["multi_modal_data"] = mm_data
+        if mm_processor_kwargs:
+            prompt["mm_processor_kwargs"] = mm_processor_kwargs
         # LLM.generate_async is a plain def: this runs on the event-loop thread.
-        return create_input_processor_with_hash(self.llm.input_processor)(prompt, None)
+        return create_input_processor_with_hash(self.llm.input_processor)(prompt, sampling_params)
 
     async def __call__(self, host: str, port: int) -> None:
         raise NotImplementedError("stand-in: no HTTP server")

@@ -1,114 +1,148 @@
-"""STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen3vl`` (main).
+"""STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen3vl`` (a test fixture, not TensorRT-LLM code).
 
-Entry point ``call_with_text_prompt`` (inherited from ``Qwen2VLInputProcessorBase``) calls
-``_preprocess(text, mm_data, mm_processor_kwargs)``, which calls the real HF processor with
-``do_rescale``, ``do_sample_frames`` (``_decide_do_sample_frames``), ``video_metadata`` with
-``total_num_frames`` replaced by the frame count, ``padding=True`` and ``return_tensors="pt"``.
+Real file: tensorrt_llm/_torch/models/modeling_qwen3vl.py, the 002f3cc3 generation (only the
+8-hex prefix 002f3cc3 is recorded; the facts read the newest indexed version, id 55289253059,
+commit not stored; /tmp/facts_models.md §3).
+
+Mirrored: module-level ``_decide_do_sample_frames`` exactly (explicit ``do_sample_frames``
+wins; no videos -> False; -1 means unset; no target -> True; target = ``num_frames`` else
+``floor(duration * fps)`` compared with ``len(vd.frames)``, all-or-nothing);
+``Qwen3VLInputProcessorBase(Qwen2VLInputProcessorBase)`` with ``_dtype =
+config.text_config.dtype``, ``_preprocess`` (do_rescale rule as Qwen2-VL; ``proc_kwargs`` =
+``do_sample_frames`` + every caller key except num_frames/fps/do_sample_frames; when
+sampling, forward num_frames / fps as given and ``fps=None`` when only num_frames;
+``video_metadata`` = each ``vd.metadata`` with ``total_num_frames = len(vd.frames)``),
+``get_num_tokens_per_video``, ``get_preferred_media_io_kwargs() -> {"video": {"format": "np"}}``,
+and the registration decorators on ``Qwen3VLModel`` (separator "", ContentFormat.STRING).
+
+Simplified: no vision model / weights (``Qwen3VisionModel*`` are empty classes);
+``build_disagg_prefill_multimodal_inputs`` raises NotImplementedError; mRoPE is the
+Qwen2-VL stand-in's placeholder.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import math
+from typing import Any, Dict, List, Optional
 
 import torch
 
-from ...inputs.registry import (
-    BaseMultimodalDummyInputsBuilder,
-    BaseMultimodalInputProcessor,
-    ContentFormat,
-    MultimodalPlaceholderMetadata,
-    MultimodalPlaceholderPlacement,
-    register_input_processor,
-    support_multimodal_disaggregated,
-)
-from . import register_auto_model
+from ...inputs.registry import (ContentFormat, MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
+                                register_input_processor, support_multimodal_disaggregated)
+from .modeling_qwen2vl import Qwen2VLInputProcessorBase
+from .modeling_utils import register_auto_model, register_vision_encoder
+
+QWEN3_VL_PLACEHOLDER_MAP = {
+    "image": "<|vision_start|><|image_pad|><|vision_end|>",
+    "video": "<|vision_start|><|video_pad|><|vision_end|>",
+}
 
 
-class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder):
-    def __init__(self, model_path: str, config: Any, tokenizer: Any, trust_remote_code: bool = True, **kwargs: Any):
-        from transformers import AutoProcessor
-
-        self.model_path = model_path
-        self.config = config
-        self.tokenizer = tokenizer
-        self.processor = AutoProcessor.from_pretrained(model_path, local_files_only=True)  # stand-in: offline
-
-    def get_prompt_token_ids(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError
-
-    def _preprocess(self, text, mm_data, mm_processor_kwargs):
-        raise NotImplementedError
-
-    def call_with_text_prompt(self, inputs: Dict[str, Any], sampling_params: Any) -> Tuple[List[int], Optional[Dict[str, Any]]]:
-        mm_data = inputs.get("multi_modal_data") or {}
-        if not mm_data:  # text-only fast path
-            return self.processor.tokenizer(inputs["prompt"])["input_ids"], None
-        processed = self._preprocess(inputs["prompt"], mm_data, inputs.get("mm_processor_kwargs") or {})
-        mm: Dict[str, Any] = {}
-        if "pixel_values_videos" in processed:
-            mm["video"] = {"pixel_values_videos": processed["pixel_values_videos"],
-                           "video_grid_thw": processed["video_grid_thw"]}
-        if "pixel_values" in processed:
-            mm["image"] = {"pixel_values": processed["pixel_values"], "image_grid_thw": processed["image_grid_thw"]}
-        return processed["input_ids"][0].tolist(), {"multimodal_data": mm}
-
-    def __call__(self, inputs: Dict[str, Any], sampling_params: Any):
-        return self.call_with_text_prompt(inputs, sampling_params)
-
-
-def _decide_do_sample_frames(video_datas: List[Any], mm_processor_kwargs: Dict[str, Any]) -> bool:
-    num_frames = mm_processor_kwargs.get("num_frames")
-    if num_frames is None and mm_processor_kwargs.get("fps") is None:
+def _decide_do_sample_frames(video_datas: Optional[List[Any]], mm_processor_kwargs: Dict[str, Any]) -> bool:
+    if "do_sample_frames" in mm_processor_kwargs:
+        return bool(mm_processor_kwargs["do_sample_frames"])
+    if not video_datas:
+        return False
+    user_num_frames = mm_processor_kwargs.get("num_frames")
+    user_fps = mm_processor_kwargs.get("fps")
+    has_num_frames = user_num_frames is not None and user_num_frames != -1
+    has_fps = user_fps is not None and user_fps != -1
+    if not has_num_frames and not has_fps:
         return True
-    return num_frames is not None and any(len(vd.frames) != num_frames for vd in video_datas)
+    for vd in video_datas:
+        n_decoded = len(vd.frames)
+        if has_num_frames:
+            target = user_num_frames
+        else:
+            duration = (vd.metadata or {}).get("duration") or 0
+            target = math.floor(duration * user_fps)
+        if target != n_decoded:
+            return True
+    return False
 
 
 class Qwen3VLInputProcessorBase(Qwen2VLInputProcessorBase):
-    def get_preferred_media_io_kwargs(self) -> Dict[str, Dict[str, Any]]:
-        return {"image": {"format": "np"}, "video": {"format": "np"}}
+    def __init__(self, model_path: str, config: Any, tokenizer: Any, trust_remote_code: bool = True, **kwargs: Any):
+        super().__init__(model_path, config, tokenizer, trust_remote_code=trust_remote_code, **kwargs)
+        self._dtype = self.config.text_config.dtype
 
-    def _preprocess(self, text: Dict[str, Any], mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
-        kwargs = dict(mm_processor_kwargs)
+    def get_preferred_media_io_kwargs(self) -> Dict[str, Dict[str, Any]]:
+        return {"video": {"format": "np"}}
+
+    def _preprocess(self, text: Any, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
         images = mm_data.get("image")
         video_datas = mm_data.get("video")
         videos = [vd.frames for vd in video_datas] if video_datas else None
-        image_tensor = bool(images) and isinstance(images[0], torch.Tensor)
-        video_tensor = bool(videos) and isinstance(videos[0][0], torch.Tensor)
-        if images and videos and image_tensor != video_tensor:
-            raise ValueError("images and videos disagree on pre-rescaling")
-        do_rescale = not (image_tensor or video_tensor)
+        do_rescale = True
+        if images and isinstance(images[0], torch.Tensor):
+            do_rescale = False
+        if videos and isinstance(videos[0][0], torch.Tensor):
+            do_rescale = False
+
+        do_sample_frames = _decide_do_sample_frames(video_datas, mm_processor_kwargs)
+        proc_kwargs: Dict[str, Any] = {"do_sample_frames": do_sample_frames}
+        proc_kwargs.update({k: v for k, v in mm_processor_kwargs.items()
+                            if k not in ("num_frames", "fps", "do_sample_frames")})
+        if do_sample_frames:
+            if "num_frames" in mm_processor_kwargs:
+                proc_kwargs["num_frames"] = mm_processor_kwargs["num_frames"]
+            if "fps" in mm_processor_kwargs:
+                proc_kwargs["fps"] = mm_processor_kwargs["fps"]
+            if "num_frames" in mm_processor_kwargs and "fps" not in mm_processor_kwargs:
+                proc_kwargs["fps"] = None  # HF honours num_frames only when fps is unset
+
+        video_metadata = None
         if video_datas:
-            do_sample = _decide_do_sample_frames(video_datas, kwargs)
-            num_frames, fps = kwargs.pop("num_frames", None), kwargs.pop("fps", None)
-            if do_sample:
-                if num_frames is not None:
-                    kwargs["num_frames"] = num_frames
-                if fps is not None and num_frames is None:
-                    kwargs["fps"] = fps
-            kwargs["do_sample_frames"] = do_sample
-            kwargs["video_metadata"] = [{**vd.metadata, "total_num_frames": len(vd.frames)} for vd in video_datas]
-        return self.processor(text=[text], images=images, videos=videos, do_rescale=do_rescale, padding=True,
-                              return_tensors="pt", **kwargs)
+            video_metadata = []
+            for vd in video_datas:
+                m = dict(vd.metadata or {})
+                m["total_num_frames"] = len(vd.frames)
+                video_metadata.append(m)
+        return self.processor(text=[text], images=images, videos=videos, padding=True, do_rescale=do_rescale,
+                              return_tensors="pt", video_metadata=video_metadata, **proc_kwargs)
+
+    def get_num_tokens_per_video(self, *, video: Any, video_grid_thw: Any = None, **kwargs: Any) -> int:
+        merge = self.config.vision_config.spatial_merge_size
+        if video_grid_thw is not None:
+            grid = torch.as_tensor(video_grid_thw)
+            rows = grid.view(-1, 3)
+            return int(sum(int(t) * (int(h) // merge) * (int(w) // merge) for t, h, w in rows.tolist()))
+        is_tensor = isinstance(video[0], torch.Tensor) if len(video) else False
+        out = self._processor(text=["<|vision_start|><|video_pad|><|vision_end|>"], videos=[video], padding=True,
+                              do_rescale=not is_tensor, return_tensors="pt", **kwargs)
+        if out.get("video_grid_thw") is None:
+            raise RuntimeError("The HF processor returned no video_grid_thw")
+        return self.get_num_tokens_per_video(video=video, video_grid_thw=out["video_grid_thw"])
+
+    def build_disagg_prefill_multimodal_inputs(self, inputs: Any, mm_handles: Any):
+        raise NotImplementedError("stand-in: disaggregated prefill is not modelled")
 
 
-class Qwen3VLModelBase:
+class Qwen3VisionModel:  # stand-in: no vision tower
+    pass
+
+
+class Qwen3VisionModelBase:  # stand-in: no vision tower
+    pass
+
+
+class Qwen3VLModelBase:  # stand-in: no weights
     pass
 
 
 @support_multimodal_disaggregated
+@register_vision_encoder(Qwen3VisionModelBase, vlm_base_model=Qwen3VisionModel)
 @register_auto_model("Qwen3VLForConditionalGeneration")
 @register_input_processor(
     Qwen3VLInputProcessorBase,
     model_type="qwen3_vl",
     placeholder_metadata=MultimodalPlaceholderMetadata(
-        placeholder_map={
-            "image": "<|vision_start|><|image_pad|><|vision_end|>",
-            "video": "<|vision_start|><|video_pad|><|vision_end|>",
-        },
+        placeholder_map=dict(QWEN3_VL_PLACEHOLDER_MAP),
         placeholder_placement=MultimodalPlaceholderPlacement.BEFORE_TEXT,
         placeholders_separator="",
         content_format=ContentFormat.STRING,
     ),
 )
 class Qwen3VLModel(Qwen3VLModelBase):
-    pass
+    multimodal_data_device_paths = ["image.pixel_values", "video.pixel_values_videos", "multimodal_embedding",
+                                    "mrope_config.mrope_position_ids", "mrope_config.mrope_position_deltas"]

@@ -1,4 +1,11 @@
-"""STAND-IN for ``tensorrt_llm._torch.models``: architecture name -> model class."""
+"""STAND-IN for ``tensorrt_llm._torch.models`` (a test fixture), 1.2.x: an EAGER zoo.
+
+Real files: tensorrt_llm/_torch/models/__init__.py and modeling_utils.py, 1.2.x (not in the facts;
+commit not stored). ``register_auto_model(name)`` overwrites ``MODEL_CLASS_MAPPING[name]``;
+``get_model_architecture(config)`` -> ``(cls, arch)`` or RuntimeError. Simplified: only the
+Qwen3-VL module is "the zoo" (imported on first lookup, as the real package imports every model
+at import time); ``config`` may be a ``ModelConfig.pretrained_config`` or a dict.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +22,13 @@ def register_auto_model(name: str):
     return wrapper
 
 
-def get_model_architecture(config: Dict[str, Any]):
+def get_model_architecture(config: Any):
     from . import modeling_qwen3vl  # noqa: F401  (the real package imports every model)
 
-    arch = config["architectures"][0]
+    archs = config.get("architectures") if isinstance(config, dict) else getattr(config, "architectures", None)
+    if not archs:
+        raise RuntimeError("Model architecture is not provided.")
+    arch = archs[0]
     if arch not in MODEL_CLASS_MAPPING:
-        raise RuntimeError(f"unregistered model {arch}")
+        raise RuntimeError(f"Unknown model architecture: {arch}")
     return MODEL_CLASS_MAPPING[arch], arch

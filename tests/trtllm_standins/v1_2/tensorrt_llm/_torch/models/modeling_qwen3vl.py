@@ -1,8 +1,24 @@
-"""STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen3vl`` (1.2.x).
+"""STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen3vl`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
-``Qwen3VLInputProcessorBase`` holds a real HF processor (``AutoProcessor`` from the model
-dir); ``_preprocess`` calls it as 1.2.x does: frames as given, ``do_rescale=False`` for
-tensor input, and no ``video_metadata`` / ``do_sample_frames`` / ``fps`` / ``num_frames``.
+Real file: tensorrt_llm/_torch/models/modeling_qwen3vl.py @ f4faed18a1a35ff6a29c29e91650faa70a793bff
+(the 1.2 generation; /tmp/facts_models.md §7, TRTLLM_HOOKS.md §1.5 / §0b).
+
+Mirrored: ``Qwen3VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder)``
+(not a Qwen2-VL subclass): ``_dtype = config.text_config.dtype``, tokenizer fallback,
+``AutoProcessor.from_pretrained(model_path, use_fast=True, trust_remote_code=...)``,
+``tllm_multimodal_token_id = get_vocab_size() + 1`` (``text_config.vocab_size``);
+``_preprocess`` passes ``**mm_processor_kwargs`` VERBATIM (no ``video_metadata``, no
+``do_sample_frames``; ``do_rescale=False`` for tensor input); ``_postprocess`` sets image / video
+token ids (``config.image_token_id`` / ``video_token_id``) to ``tllm_multimodal_token_id``;
+``__call__`` ALWAYS runs ``_preprocess`` (no text-only path), builds ``multimodal_data["image"]`` /
+``["video"]`` (pixel values cast to ``dtype``) and ``["mrope_config"]``, remaps the ids with
+``_postprocess`` (only with media) BEFORE ``get_mrope_config``, and returns an int32 list. No
+``get_preferred_media_io_kwargs``. Registration on ``Qwen3VLModel``: model_type "qwen3_vl",
+BEFORE_TEXT, default separator "\\n", no content_format.
+
+Simplified: ``from_pretrained`` adds ``local_files_only=True`` (offline); ``get_mrope_config`` is
+a PLACEHOLDER (arange positions, zero deltas — NOT Qwen's mRoPE); no vision model / weights;
+``get_prompt_token_ids`` raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -11,29 +27,43 @@ from typing import Any, Dict, List, Tuple
 
 import torch
 
-from ...inputs.registry import (
-    BaseMultimodalDummyInputsBuilder,
-    BaseMultimodalInputProcessor,
-    MultimodalPlaceholderMetadata,
-    MultimodalPlaceholderPlacement,
-    register_input_processor,
-    support_multimodal_disaggregated,
-)
+from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor,
+                                MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
+                                register_input_processor, support_multimodal_disaggregated)
 from . import register_auto_model
 
 
 class Qwen3VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder):
     def __init__(self, model_path: str, config: Any, tokenizer: Any, trust_remote_code: bool = True, **kwargs: Any):
-        from transformers import AutoProcessor
+        from transformers import AutoProcessor, AutoTokenizer
 
+        super().__init__(model_path=model_path, config=config, tokenizer=tokenizer,
+                         trust_remote_code=trust_remote_code, **kwargs)
         self.model_path = model_path
         self.config = config
-        self.tokenizer = tokenizer
-        # stand-in: local_files_only (no hub); the real one passes trust_remote_code etc.
-        self.processor = AutoProcessor.from_pretrained(model_path, local_files_only=True)
+        self._dtype = config.text_config.dtype
+        self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_path, local_files_only=True)
+        self.processor = AutoProcessor.from_pretrained(model_path, use_fast=True, trust_remote_code=trust_remote_code,
+                                                       local_files_only=True)  # stand-in: offline
+        self.tllm_multimodal_token_id = self.get_vocab_size() + 1
+        self.temporal_patch_size = getattr(getattr(config, "vision_config", None), "temporal_patch_size", 2)
 
-    def get_prompt_token_ids(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    def get_vocab_size(self) -> int:
+        return int(self.config.text_config.vocab_size)
+
+    def get_prompt_token_ids(self, inputs: Any, mm_handles: Any):
+        raise NotImplementedError("stand-in: disaggregated serving is not modelled")
+
+    def get_mrope_config(self, input_ids: torch.Tensor, image_grid_thw: Any, video_grid_thw: Any,
+                         attention_mask: Any) -> Dict[str, torch.Tensor]:
+        """STAND-IN PLACEHOLDER: arange positions (3, B, S) and zero deltas (B, 1); not mRoPE."""
+        b, s = input_ids.shape
+        return {"mrope_position_ids": torch.arange(s).view(1, 1, s).expand(3, b, s).clone(),
+                "mrope_position_deltas": torch.zeros(b, 1, dtype=torch.int32)}
 
     def _preprocess(self, text: str, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
         images = mm_data.get("image")
@@ -42,24 +72,40 @@ class Qwen3VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
         do_rescale = True
         if images and isinstance(images[0], torch.Tensor):
             do_rescale = False
-        elif videos and isinstance(videos[0][0], torch.Tensor):
+        if videos and isinstance(videos[0][0], torch.Tensor):
             do_rescale = False
         return self.processor(text=[text], images=images, videos=videos, padding=True, do_rescale=do_rescale,
                               return_tensors="pt", **mm_processor_kwargs)
 
+    def _postprocess(self, input_ids: torch.Tensor) -> torch.Tensor:
+        ids = input_ids.clone()
+        for token_id in (getattr(self.config, "image_token_id", None), getattr(self.config, "video_token_id", None)):
+            if token_id is not None:
+                ids[ids == token_id] = self.tllm_multimodal_token_id
+        return ids
+
+    @torch.inference_mode()
     def __call__(self, inputs: Dict[str, Any], sampling_params: Any) -> Tuple[List[int], Dict[str, Any]]:
-        processed = self._preprocess(inputs["prompt"], inputs.get("multi_modal_data") or {},
-                                     inputs.get("mm_processor_kwargs") or {})
-        mm: Dict[str, Any] = {}
-        if "pixel_values_videos" in processed:
-            mm["video"] = {"pixel_values_videos": processed["pixel_values_videos"],
-                           "video_grid_thw": processed["video_grid_thw"]}
-        if "pixel_values" in processed:
-            mm["image"] = {"pixel_values": processed["pixel_values"], "image_grid_thw": processed["image_grid_thw"]}
-        return processed["input_ids"][0].tolist(), {"multimodal_data": mm}
+        text_prompt = inputs.get("prompt")
+        mm_data = inputs.get("multi_modal_data", {})
+        mm_processor_kwargs = inputs.get("mm_processor_kwargs", {})
+        processed = self._preprocess(text_prompt, mm_data, mm_processor_kwargs)
+        multimodal_data: Dict[str, Any] = {}
+        if processed.get("pixel_values") is not None:
+            multimodal_data["image"] = {"pixel_values": processed["pixel_values"].to(self.dtype),
+                                        "image_grid_thw": processed.get("image_grid_thw")}
+        if processed.get("pixel_values_videos") is not None:
+            multimodal_data["video"] = {"pixel_values_videos": processed["pixel_values_videos"].to(self.dtype),
+                                        "video_grid_thw": processed.get("video_grid_thw")}
+        input_ids = processed["input_ids"]
+        if mm_data:
+            input_ids = self._postprocess(input_ids)
+        multimodal_data["mrope_config"] = self.get_mrope_config(
+            input_ids, processed.get("image_grid_thw"), processed.get("video_grid_thw"), processed.get("attention_mask"))
+        return input_ids[0].to(torch.int32).tolist(), {"multimodal_data": multimodal_data}
 
 
-class Qwen3VLModelBase:
+class Qwen3VLModelBase:  # stand-in: no weights
     pass
 
 
@@ -77,4 +123,4 @@ class Qwen3VLModelBase:
     ),
 )
 class Qwen3VLModel(Qwen3VLModelBase):
-    pass
+    multimodal_data_device_paths = ["image.pixel_values", "video.pixel_values_videos", "multimodal_embedding"]

@@ -1,0 +1,13 @@
+"""STAND-IN for the ``trtllm-serve`` console script (entry point ``tensorrt_llm.commands.serve:main``).
+
+A test fixture: run it as a FILE (``python trtllm_serve.py MODEL --num_serve_frontends 3``) with
+a stand-in on ``PYTHONPATH`` (``standin.standin_env(generation)``), so that the multi-frontend
+launcher's ``[sys.executable] + sys.argv`` re-executes this same script.
+"""
+
+import sys
+
+from tensorrt_llm.commands.serve import main
+
+if __name__ == "__main__":
+    sys.exit(main())
