@@ -110,7 +110,8 @@ def test_serve_without_tensorrt_llm_is_one_line_and_exit_2(no_trtllm, runner):
 def test_serve_help_explains(runner):
     result = runner.invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
-    for text in ("trtllm-serve", "--media-load-workers", "--input-processing-workers", "--video-backend",
+    for text in ("trtllm-serve", "--media-load-workers", "--input-processing-workers", "--video-backend", "--video-sampling",
+                 "TRTLLM_MMFAST_VIDEO_SAMPLING", "--num_serve_frontends",
                  "--num_media_load_workers", "passed to trtllm-serve untouched", "trtllm-mmfast[trtllm]"):
         assert text in result.output, text
 
