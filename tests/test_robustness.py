@@ -262,7 +262,7 @@ def _packets(data: bytes) -> list[dict[str, Any]]:
     """Each video packet in decode order: byte range, frame number (pts order), key, disposable."""
     import av
 
-    from trtllm_mmfast.video.pyav_backend import h264_disposable, nal_length_size
+    from trtllm_mmfast.video._bitstream import h264_disposable, nal_length_size
 
     with av.open(io.BytesIO(data)) as c:
         cc = c.streams.video[0].codec_context

@@ -22,7 +22,8 @@ from trtllm_mmfast.runtime.pipeline import (
     release_frames,
 )
 from trtllm_mmfast.runtime.stats import StageTimings, Stats
-from trtllm_mmfast.video import opencv_backend
+from trtllm_mmfast.video.backend import HOST
+from trtllm_mmfast.video.reader import OpenedVideo
 
 FPS = 2  # the small clip (3 s) samples 6 frames of 96x64 at 2 fps
 CLIP_FRAME_BYTES = 6 * 64 * 96 * 3
@@ -45,26 +46,44 @@ def _fresh_runtime():
 
 
 def _slow_decode(monkeypatch, delay: float = 0.1, gate: threading.Event | None = None) -> dict[str, int]:
-    """Make opencv decodes slow; return live counters {"now", "max"} of decodes in progress."""
-    original = opencv_backend._OpenCVVideo.decode
+    """Make opencv decodes slow; return live counters {"now", "max"} of decodes in progress.
+
+    A decode is in progress from when its frame array is allocated (the runtime's allocator
+    has reserved the bytes by then) until it returns; the delay is spent right there.
+    """
+    original = OpenedVideo.decode
     counts = {"now": 0, "max": 0}
     lock = threading.Lock()
 
-    def decode(self, indices):
-        with lock:
-            counts["now"] += 1
-            counts["max"] = max(counts["max"], counts["now"])
-        try:
-            if gate is not None:
-                gate.wait(10)
-            else:
-                time.sleep(delay)
-            return original(self, indices)
-        finally:
-            with lock:
-                counts["now"] -= 1
+    def decode(self, indices, *, allocator=None):
+        if self.backend != "opencv":
+            return original(self, indices, allocator=allocator)
+        inner = allocator or HOST
+        started: list[bool] = []
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", decode)
+        class Slow:
+            device = inner.device
+
+            def empty(self, n, height, width):
+                frames = inner.empty(n, height, width)
+                with lock:
+                    started.append(True)
+                    counts["now"] += 1
+                    counts["max"] = max(counts["max"], counts["now"])
+                if gate is not None:
+                    gate.wait(10)
+                else:
+                    time.sleep(delay)
+                return frames
+
+        try:
+            return original(self, indices, allocator=Slow())
+        finally:
+            if started:
+                with lock:
+                    counts["now"] -= 1
+
+    monkeypatch.setattr(OpenedVideo, "decode", decode)
     return counts
 
 
@@ -93,14 +112,14 @@ def test_64_concurrent_loads_never_block_the_loop(small_clip, monkeypatch, no_le
     media-load worker. Up to 3 attempts: a blocking call on the loop fails all of them, while
     a CPU stolen by other processes on a small shared machine does not repeat reliably."""
     ref = load_video(small_clip, fps=FPS, backend="opencv")  # also warms cv2 up (import off the loop)
-    original = opencv_backend._OpenCVVideo.decode
+    original = OpenedVideo.decode
     decode_threads: set[str] = set()
 
-    def decode(self, indices):
+    def decode(self, indices, **kwargs):
         decode_threads.add(threading.current_thread().name)
-        return original(self, indices)
+        return original(self, indices, **kwargs)
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", decode)
+    monkeypatch.setattr(OpenedVideo, "decode", decode)
 
     async def main():
         gaps: list[float] = []
@@ -228,7 +247,7 @@ def test_timeout_raises_decode_error_and_later_requests_run(small_clip, monkeypa
     gate = threading.Event()
     budget = FrameBudget(10 * CLIP_FRAME_BYTES)
     stats = Stats()
-    original = opencv_backend._OpenCVVideo.decode
+    original = OpenedVideo.decode
     _slow_decode(monkeypatch, gate=gate)
 
     async def main():
@@ -236,7 +255,7 @@ def test_timeout_raises_decode_error_and_later_requests_run(small_clip, monkeypa
         with pytest.raises(DecodeError, match="timed out after 0.2 s"):
             await load_video_async(small_clip, fps=FPS, backend="opencv", budget=budget, timeout=0.2, stats=stats)
         waited = time.perf_counter() - t0
-        monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", original)
+        monkeypatch.setattr(OpenedVideo, "decode", original)
         later = await load_video_async(small_clip, fps=FPS, budget=budget, stats=stats)
         return waited, later
 

@@ -11,7 +11,7 @@ from .errors import BackendUnavailableError, DecodeError, InvalidMediaError, Med
 from .runtime.pipeline import load_video_async
 from .types import VideoFrames, VideoMetadata
 from .video.api import load_video
-from .video.backend import available as available_backends
+from .video.registry import available as available_backends
 from .video.limits import Limits
 from .video.sampling import Qwen3VLSampler, UniformSampler, get_sampler
 

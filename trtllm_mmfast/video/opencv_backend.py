@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidMediaError
-from .backend import FrameSink, StreamInfo, register
+from .backend import Allocator, Decoded, FrameSink, StreamInfo
 from .source import MediaSource
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,6 @@ class _OpenCVVideo:
         self._cv2 = cv2
         self._stream: io.BytesIO | None = None  # must outlive self._cap
         self._tmp_path: str | None = None
-        self.damage: str | None = None  # set by decode when the stream stopped early
         params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
         try:
             if source.path is not None:
@@ -134,13 +133,11 @@ class _OpenCVVideo:
             raise InvalidMediaError(
                 f"{label}: no usable video stream (frames={total}, fps={fps:g}, size={width}x{height})"
             )
-        fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
-        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
-        return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height, codec=codec)
+        return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height)
 
-    def decode(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
         cv2, cap = self._cv2, self._cap
-        sink = FrameSink(indices, self.info.height, self.info.width)
+        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
         targets = sink.targets
         stamps: list[float] = []  # presentation time (ms) of each grabbed frame
         taken: list[tuple[int, int]] = []  # (k, frame number) of each target written
@@ -159,22 +156,22 @@ class _OpenCVVideo:
                     sink.filled(k)
                     taken.append((k, pos))
                 k += 1
-        self.damage = None
+        damage = None
         if ended and len(stamps) < self.info.total_num_frames:
             bad = first_uncertain(stamps, self.info.fps)
             dropped = [k for k, pos in taken if pos >= bad]
             for k in dropped:
                 sink.unfill(k)
-            self.damage = (
+            damage = (
                 f"the stream ended after {len(stamps)} of the {self.info.total_num_frames} frames OpenCV"
                 " counted (a cut file, a decode error, or a container OpenCV miscounts)"
             )
             if dropped:
-                self.damage += (
+                damage += (
                     f"; {len(dropped)} frame(s) just before the stop left out"
                     " (frames lost ahead of them make their numbers uncertain)"
                 )
-        return sink.result()
+        return sink.result(self.info, damage)
 
     def close(self) -> None:
         cap = getattr(self, "_cap", None)
@@ -190,12 +187,12 @@ class _OpenCVVideo:
             self._tmp_path = None
 
 
-@register("opencv")
 class OpenCVBackend:
-    name = "opencv"
+    name = ""  # set by the registry (its table names the backend)
     extra: str | None = None  # opencv-python-headless is a core dependency
     priority = 10
     auto = True
+    modules = ("cv2",)
 
     def unavailable_reason(self) -> str | None:
         try:
@@ -206,3 +203,6 @@ class OpenCVBackend:
 
     def open(self, source: MediaSource, *, decoder_threads: int) -> _OpenCVVideo:
         return _OpenCVVideo(source, decoder_threads)
+
+
+BACKEND = OpenCVBackend()
