@@ -93,24 +93,38 @@ class _OpenCVVideo:
         self._cv2 = cv2
         self._stream: io.BytesIO | None = None  # must outlive self._cap
         self._tmp_path: str | None = None
-        params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+        self._cap: Any = None
+        self._params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+        self._target: str | None = source.path  # what VideoCapture opens (None: the stream)
+        self._api: int | None = None
+        self._rewind = False  # frames were grabbed: a later decode starts from a fresh capture
         try:
-            if source.path is not None:
-                self._cap = cv2.VideoCapture(source.path, cv2.CAP_FFMPEG, params)
-            else:
-                api = stream_backend_id(cv2)
-                if api is not None:
+            if source.path is None:
+                self._api = stream_backend_id(cv2)
+                if self._api is not None:
                     self._stream = io.BytesIO(source.data)  # type: ignore[arg-type]
-                    self._cap = cv2.VideoCapture(self._stream, api, params)
                 else:
-                    self._tmp_path = self._spill(source.data)  # type: ignore[arg-type]
-                    self._cap = cv2.VideoCapture(self._tmp_path, cv2.CAP_FFMPEG, params)
+                    self._target = self._tmp_path = self._spill(source.data)  # type: ignore[arg-type]
+            self._open_capture()
             if not self._cap.isOpened():
                 raise InvalidMediaError(f"{source.label}: not a decodable video (OpenCV could not open it)")
             self.info = self._probe(source.label)
         except BaseException:
             self.close()
             raise
+
+    def _open_capture(self) -> None:
+        # Frames are numbered from the start of the stream: OpenCV's frame seeking is not exact,
+        # so decoding a second set of indices reopens the capture rather than seeking back.
+        cv2 = self._cv2
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+        if self._stream is not None:
+            self._stream.seek(0)
+            self._cap = cv2.VideoCapture(self._stream, self._api, self._params)
+        else:
+            self._cap = cv2.VideoCapture(self._target, cv2.CAP_FFMPEG, self._params)
 
     @staticmethod
     def _spill(data: bytes) -> str:
@@ -136,8 +150,11 @@ class _OpenCVVideo:
         return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height)
 
     def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
-        cv2, cap = self._cv2, self._cap
         sink = FrameSink(indices, self.info.height, self.info.width, allocator)
+        if self._rewind:
+            self._open_capture()
+        self._rewind = True
+        cv2, cap = self._cv2, self._cap
         targets = sink.targets
         stamps: list[float] = []  # presentation time (ms) of each grabbed frame
         taken: list[tuple[int, int]] = []  # (k, frame number) of each target written
@@ -174,7 +191,7 @@ class _OpenCVVideo:
         return sink.result(self.info, damage)
 
     def close(self) -> None:
-        cap = getattr(self, "_cap", None)
+        cap = self._cap
         if cap is not None:
             cap.release()
             self._cap = None
