@@ -353,3 +353,32 @@ def test_path_source_is_exact_and_closed(clip_file, no_leaks):
     video = load_video(clip_file, backend="pyav", fps=4)
     ref = reference_frames(clip_file.read_bytes())
     np.testing.assert_array_equal(video.frames, ref[list(video.metadata.frames_indices)])
+
+
+def test_packet_index_and_run_plan_are_pure():
+    """Two closed GOPs of 4 in decode order I P B b | I P B b (pts order I B b P), no media needed."""
+    from trtllm_mmfast.video._packet_index import build_index, plan_runs
+
+    pts = [0, 3, 1, 2, 4, 7, 5, 6]
+    index = build_index(
+        pts, [p - 1 for p in pts], key=[True, False, False, False] * 2, discard=[False] * 8,
+        disp=[False, False, False, True] * 2,
+    )  # fmt: skip
+    assert index.sparse and index.num_gops == 2 and index.total_num_frames == index.num_packets == 8
+    assert index.frame_packet == (0, 2, 3, 1, 4, 6, 7, 5)  # frame i -> its packet (decode order)
+    assert index.gop_start == (0, 0, 0, 0, 4, 4, 4, 4) and index.nondisp_before == (0, 1, 2, 3, 3, 4, 5, 6, 6)
+    plan = plan_runs(index, [0, 6])  # frame 0 is packet 0; frame 6 is packet 7 (GOP 1, disposable)
+    assert plan.runs == ((0, 0), (4, 7)) and plan.target_packets == {0, 7} and dict(plan.slot_of) == {0: 0, 6: 1}
+    assert plan_runs(index, [1, 4]).runs == ((0, 4),)  # (0, 2) and (4, 4), only disposable packet 3 between: joined
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        index.sparse = False  # type: ignore[misc]
+
+
+def test_truncated_scan_keeps_only_frames_numbered_for_sure():
+    from trtllm_mmfast.video._packet_index import build_index
+
+    # decode order I P B: the packet after the cut would be presented before pts 3 (dts 1 read last)
+    index = build_index([0, 3, 1], [-1, 0, 1], [True, False, False], [False] * 3, [False, False, True], truncated=True)
+    assert index.frame_packet == (0, 2)  # pts 3 lies past the last dts read: left out
+    hevc = build_index([0, 1], [0, 1], [True, False], [False] * 2, [True, True], tids=[0, 1])
+    assert hevc.disposable == (False, True)  # only the highest temporal sub-layer is never referenced

@@ -12,14 +12,13 @@ import pytest
 
 import trtllm_mmfast
 from trtllm_mmfast import DecodeError, InvalidMediaError, MediaTooLargeError, load_video
+from trtllm_mmfast.runtime import budget as budgets
 from trtllm_mmfast.runtime import executors, pipeline
+from trtllm_mmfast.runtime.budget import FrameBudget, holding, release_frames
 from trtllm_mmfast.runtime.loop import run
 from trtllm_mmfast.runtime.pipeline import (
-    FrameBudget,
-    holding,
     load_video_async,
     process_async,
-    release_frames,
 )
 from trtllm_mmfast.runtime.stats import StageTimings, Stats
 from trtllm_mmfast.video.backend import HOST
@@ -41,7 +40,7 @@ def _fresh_runtime():
     yield
     executors.shutdown()
     assert [t.name for t in threading.enumerate() if t.name.startswith("mmfast-")] == []
-    pipeline.set_frame_budget(pipeline.DEFAULT_FRAME_BUDGET)
+    budgets.set_frame_budget(budgets.DEFAULT_FRAME_BUDGET)
     pipeline.set_decode_timeout(pipeline.DEFAULT_DECODE_TIMEOUT_S)
 
 
@@ -352,10 +351,29 @@ def test_process_async_propagates_exceptions():
 
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="frame budget"):
-        pipeline.set_frame_budget(0)
+        budgets.set_frame_budget(0)
     with pytest.raises(ValueError, match="decode timeout"):
         pipeline.set_decode_timeout(-1)
-    pipeline.set_frame_budget(123)
-    assert pipeline.frame_budget().limit == 123
+    budgets.set_frame_budget(123)
+    assert budgets.frame_budget().limit == 123
     pipeline.set_decode_timeout(None)
     assert pipeline.decode_timeout() is None
+
+
+def test_load_video_async_repeats_load_videos_keywords():
+    """Keyword-only, with load_video's names and defaults (httpx's AsyncClient repeats Client's)."""
+    import inspect
+
+    sync = inspect.signature(load_video).parameters
+    async_ = inspect.signature(load_video_async).parameters
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for n, p in async_.items() if n != "source")
+    for name, p in sync.items():
+        if name in ("source", "allocator"):  # the runtime allocates (it reserves budget bytes first)
+            continue
+        assert async_[name].default == p.default and async_[name].annotation == p.annotation, name
+    assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in async_.values())
+
+
+def test_budget_names_are_still_importable_from_pipeline():
+    for name in ("FrameBudget", "frame_budget", "set_frame_budget", "release_frames", "holding", "DEFAULT_FRAME_BUDGET"):
+        assert getattr(pipeline, name) is getattr(budgets, name), name
