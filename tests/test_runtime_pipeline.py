@@ -377,3 +377,30 @@ def test_load_video_async_repeats_load_videos_keywords():
 def test_budget_names_are_still_importable_from_pipeline():
     for name in ("FrameBudget", "frame_budget", "set_frame_budget", "release_frames", "holding", "DEFAULT_FRAME_BUDGET"):
         assert getattr(pipeline, name) is getattr(budgets, name), name
+
+
+def test_more_frames_of_an_opened_video_decode_under_the_budget(small_clip, no_leaks):
+    """The seam for re-planned requests: a BudgetAllocator reserves before the frames exist."""
+    from trtllm_mmfast.runtime.budget import BudgetAllocator
+    from trtllm_mmfast.video import open_video
+
+    budget = FrameBudget(CLIP_FRAME_BYTES)
+    with open_video(small_clip, backend="opencv") as video:
+        alloc = BudgetAllocator(budget, label=video.label)
+        v = alloc.lease(video.decode(video.sample(fps=FPS), allocator=alloc))
+        assert budget.in_use == v.nbytes == CLIP_FRAME_BYTES and alloc.reserved == 0
+        with pytest.raises(MediaTooLargeError, match="more than the whole frame budget"):
+            video.decode(video.sample(num_frames=8), allocator=BudgetAllocator(budget, label=video.label))
+
+        class Boom:
+            device = "cpu"
+
+            def empty(self, n, height, width):
+                raise MemoryError("no room")
+
+        release_frames(v)
+        with pytest.raises(MemoryError):
+            video.decode([0], allocator=BudgetAllocator(budget, inner=Boom()))
+        assert budget.in_use == 0  # reserved, then given back when the allocation failed
+        more = BudgetAllocator(budget).lease(video.decode([0, 1]))  # host allocator: nothing reserved
+    assert budget.in_use == 0 and not release_frames(more)

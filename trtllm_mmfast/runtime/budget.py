@@ -3,27 +3,38 @@
 Decoded frames in flight are bounded in bytes (``DEFAULT_FRAME_BUDGET``, 2 GiB;
 ``set_frame_budget``, or a ``FrameBudget`` passed as ``budget=``). A request's bytes
 (sampled count x H x W x 3) are known after opening and sampling, before the frame array
-is allocated: the async runtime reserves them right there (its allocator), blocking in
+is allocated: the async runtime reserves them right there (``BudgetAllocator``), blocking in
 FIFO order while they do not fit. A request larger than the whole budget fails at once
 with ``MediaTooLargeError``. The reservation is tied to the result by ``lease`` and given
 back by ``release_frames(video)`` (or ``with holding(video): ...``), or, at the latest, when
 the frames array is garbage-collected.
+
+``BudgetAllocator`` is the seam between a decode and the budget: the ``Allocator`` that
+reserves the frame bytes before allocating them. To decode more frames of an ``OpenedVideo``
+under the budget::
+
+    alloc = BudgetAllocator(frame_budget(), label=video.label)
+    frames = alloc.lease(video.decode(indices, allocator=alloc))  # blocks while the bytes do not fit
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..errors import MediaTooLargeError
 from ..types import VideoFrames
+from ..video.backend import HOST, Allocator, frame_nbytes
 
 __all__ = [
     "DEFAULT_FRAME_BUDGET",
     "Abandoned",
+    "BudgetAllocator",
     "FrameBudget",
     "check_positive",
     "frame_budget",
@@ -193,3 +204,61 @@ def holding(video: VideoFrames) -> Iterator[VideoFrames]:
         yield video
     finally:
         release_frames(video)
+
+
+class BudgetAllocator:
+    """An ``Allocator`` that reserves the frame bytes from ``budget`` (blocking while they do
+    not fit), then allocates them with ``inner`` (host memory by default).
+
+    ``lease(video)`` ties the reserved bytes to the decoded ``VideoFrames``; ``release()``
+    gives back bytes no result holds (a failed decode). One decode at a time; the wait is
+    exposed (``waiting_since``, ``waited``) so that a timeout can leave it out.
+    """
+
+    def __init__(
+        self,
+        budget: FrameBudget,
+        *,
+        label: str = "request",
+        cancelled: Callable[[], bool] | None = None,
+        inner: Allocator = HOST,
+    ) -> None:
+        self.budget, self.label, self.cancelled, self.inner = budget, label, cancelled, inner
+        self.device = inner.device
+        self.reserved = 0  # bytes reserved and not yet leased or released
+        self.requested_at: float | None = None  # when the last allocation was asked for
+        self.reserved_at: float | None = None  # ... and when its bytes were reserved
+        self.waiting_since: float | None = None  # set while blocked on the budget
+        self.waited = 0.0  # finished budget waits, in seconds
+
+    def empty(self, n: int, height: int, width: int) -> Any:
+        self.requested_at = t0 = time.perf_counter()
+        if self.cancelled is not None and self.cancelled():
+            raise Abandoned()
+        nbytes = frame_nbytes(n, height, width)
+        self.waiting_since = t0
+        try:
+            self.budget.acquire(nbytes, label=self.label, cancelled=self.cancelled)
+        finally:
+            self.waited += time.perf_counter() - t0
+            self.waiting_since = None
+        self.reserved += nbytes
+        self.reserved_at = time.perf_counter()
+        try:
+            return self.inner.empty(n, height, width)
+        except BaseException:
+            self.release()
+            raise
+
+    def lease(self, video: VideoFrames) -> VideoFrames:
+        """Tie the reserved bytes to ``video`` (see ``release_frames``); returns ``video``."""
+        if self.reserved:
+            lease(video, self.budget, self.reserved)
+            self.reserved = 0
+        return video
+
+    def release(self) -> None:
+        """Give back the bytes reserved for a decode that produced no result."""
+        if self.reserved:
+            self.budget.release(self.reserved)
+            self.reserved = 0

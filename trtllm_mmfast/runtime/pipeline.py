@@ -2,7 +2,7 @@
 input-processing pool, with stage timings, a decoded-frame byte budget and a decode timeout.
 
 Frame budget (backpressure; the budget itself is ``budget.FrameBudget``)
-    The worker passes ``load_video`` an allocator that, after opening and sampling and
+    The worker passes ``load_video`` a ``BudgetAllocator`` that, after opening and sampling and
     before the frame array is allocated, reserves the frame bytes from the budget (blocking
     in FIFO order while they do not fit) and then allocates host memory. A request larger
     than the whole budget fails at once with ``MediaTooLargeError``. The result holds the
@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 from ..errors import DecodeError
 from ..types import VideoFrames
 from ..video.api import load_video
-from ..video.backend import HOST
 from ..video.fetch import FetchPolicy, fetch, is_http_url
 from ..video.limits import Limits
 from ..video.policy import SourcePolicy
@@ -45,11 +44,11 @@ from ..video.sampling import SamplerLike
 from .budget import (  # re-exported: runtime.pipeline is where callers have found them
     DEFAULT_FRAME_BUDGET,
     Abandoned,
+    BudgetAllocator,
     FrameBudget,
     check_positive,
     frame_budget,
     holding,
-    lease,
     release_frames,
     set_frame_budget,
 )
@@ -116,54 +115,32 @@ class _LoadJob:
         self.times = StageTimings()  # written by the worker; copied out on completion
         self.abandoned = False
         self.cf: concurrent.futures.Future[VideoFrames] | None = None
-        self._reserved = 0
+        self.alloc = BudgetAllocator(budget, label=label, cancelled=lambda: self.abandoned)
         self._submitted = time.perf_counter()
         self._started: float | None = None  # when a worker picked the request up
-        self._waiting_since: float | None = None  # set while blocked on the budget
-        self._waited = 0.0  # finished budget waits
-        self._decode_from = 0.0  # when the frame bytes were reserved (decoding starts)
         self._timer = loop.call_later(timeout, self._check_timeout) if timeout is not None else None
 
     # -- worker thread --
-    device = HOST.device  # as an ``Allocator``: the budget counts host bytes
-
-    def empty(self, n: int, height: int, width: int) -> Any:
-        """The ``Allocator`` ``load_video`` gets: reserve the frame bytes, then allocate them.
-
-        Called after opening and sampling, before any pixel is decoded, so "read" ends here;
-        it may block on the budget (not counted against the timeout) or abort the load.
-        """
-        self.times.read = time.perf_counter() - self._started  # type: ignore[operator]
-        if self.abandoned:
-            raise Abandoned()
-        nbytes = n * height * width * 3
-        self._waiting_since = t0 = time.perf_counter()
-        try:
-            self.budget.acquire(nbytes, label=self.label, cancelled=lambda: self.abandoned)
-        finally:
-            self._waited = time.perf_counter() - t0
-            self._waiting_since = None
-        self._reserved += nbytes
-        self.times.budget_wait = self._waited
-        self._decode_from = time.perf_counter()
-        return HOST.empty(n, height, width)
-
     def work(self, source: Any, options: dict[str, Any]) -> VideoFrames:
         self._started = time.perf_counter()
         self.times.queue = self._started - self._submitted
         if self.abandoned:
             raise Abandoned()
+        alloc = self.alloc
         try:
-            video = load_video(source, allocator=self, **options)
+            # The allocator is called after opening and sampling, before any pixel is decoded:
+            # "read" ends there, then it waits for budget (not counted against the timeout).
+            video = load_video(source, allocator=alloc, **options)
         except BaseException:
-            if self._reserved:
-                self.budget.release(self._reserved)
-                self._reserved = 0
+            alloc.release()
             raise
-        self.times.decode = time.perf_counter() - self._decode_from
-        if self._reserved:
-            lease(video, self.budget, self._reserved)
-        return video
+        finally:
+            alloc.cancelled = None  # break the job -> alloc -> callback -> job cycle, so frames free promptly
+            if alloc.requested_at is not None:
+                self.times.read = alloc.requested_at - self._started
+                self.times.budget_wait = alloc.waited
+        self.times.decode = time.perf_counter() - alloc.reserved_at  # type: ignore[operator]
+        return alloc.lease(video)
 
     def done(self, cf: concurrent.futures.Future[VideoFrames]) -> None:
         """(any thread) The worker finished: hand over to the loop, or discard."""
@@ -209,12 +186,12 @@ class _LoadJob:
 
     def _active_s(self) -> float:
         """Seconds the worker has spent on this request, not counting budget waits."""
-        started, waiting_since = self._started, self._waiting_since
+        started, waiting_since, waited = self._started, self.alloc.waiting_since, self.alloc.waited
         if started is None:
             return 0.0
         now = time.perf_counter()
         waiting = now - waiting_since if waiting_since is not None else 0.0
-        return now - started - self._waited - waiting
+        return now - started - waited - waiting
 
     def _check_timeout(self) -> None:
         self._timer = None
