@@ -171,6 +171,9 @@ def test_registry_errors_name_the_value_and_the_fix(monkeypatch):
         registry.register("opencv", "elsewhere")
     with pytest.raises(ValueError, match="invalid video backend name 'auto'"):
         registry.register("auto", "elsewhere")
+    monkeypatch.setenv(registry.ENV_VAR, "cv=trtllm_mmfast.video.opencv_backend")
+    with pytest.raises(ValueError, match=r"already the video backend 'opencv'; use that name instead of 'cv'"):
+        registry.names()
 
 
 def test_old_import_location_still_resolves():

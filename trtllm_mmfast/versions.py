@@ -36,7 +36,7 @@ def _backend_dists() -> dict[str, str]:
     modules: dict[str, None] = {}
     for name in registry.names()[:-1]:  # without "auto"
         try:
-            modules.update(dict.fromkeys(registry.get(name).modules))
+            modules.update(dict.fromkeys(getattr(registry.get(name), "modules", ())))
         except ImportError:  # a plug-in backend whose module is missing: `info` lists it as unavailable
             continue
     if not modules:

@@ -9,7 +9,8 @@ When used, the ``BytesIO`` stays referenced until the capture is released (nativ
 reads from it). The ``pyav`` backend (``auto``'s choice) decodes from memory safely.
 
 One ``grab()`` per frame up to the last target (and a few past it, to notice an early end),
-``retrieve()`` only at targets, BGR->RGB straight into the output array.
+``retrieve()`` only at targets, BGR->RGB straight into the output array. A second ``decode``
+of the same opened video reopens the capture and reads from the start again.
 
 Damaged input: OpenCV stops at the first packet its decoder rejects (as TensorRT-LLM's stock
 loader does), so the result is the frames before it. Frames are numbered in output order, so the

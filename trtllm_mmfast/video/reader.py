@@ -78,7 +78,9 @@ def open_video(
 class OpenedVideo:
     """One opened source: ``info``, ``sample(...)``, ``decode(indices)`` (any number of times), ``close()``.
 
-    Not thread-safe: use one ``OpenedVideo`` from one thread at a time.
+    It holds the decoder, and for some backends a temp file or the source bytes, until
+    ``close()`` (or the end of its ``with`` block). Not thread-safe: use it from one thread
+    at a time (it may move between threads, e.g. media-load pool workers, between calls).
     """
 
     def __init__(self, handle: BackendVideo, *, backend: str, label: str, limits: Limits) -> None:

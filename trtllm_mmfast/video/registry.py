@@ -51,6 +51,10 @@ def _table() -> dict[str, str]:
     for name, module in {**_added, **_from_env()}.items():
         if table.get(name, module) != module:
             raise ValueError(f"video backend {name!r} is built in ({table[name]}); pick another name for {module}")
+        # One name per module: the registry names the module's one BACKEND object.
+        other = next((n for n, m in table.items() if m == module and n != name), None)
+        if other is not None:
+            raise ValueError(f"module {module} is already the video backend {other!r}; use that name instead of {name!r}")
         table[name] = module
     return table
 
