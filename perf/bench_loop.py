@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import sys
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from trtllm_mmfast.bench._common import LoopLagTicker, closed_loop
 from trtllm_mmfast.runtime import loop as rloop
 from trtllm_mmfast.runtime import pipeline
 from trtllm_mmfast.runtime.executors import resolve_workers, shutdown
@@ -77,31 +79,13 @@ def make_processor(kind: str) -> tuple[str, Callable[..., Any]]:
     return "numpy_normalize", numpy_work
 
 
-class Ticker:
-    """Sleeps ``TICK_S`` in a loop and records how late each wake-up is."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self._stop = False
-
-    async def run(self) -> None:
-        while not self._stop:
-            t0 = time.perf_counter()
-            await asyncio.sleep(TICK_S)
-            self.lags.append(max(0.0, time.perf_counter() - t0 - TICK_S))
-
-    def stop(self) -> None:
-        self._stop = True
-
-
 async def one_round(mode: str, data: bytes, n: int, fps: float, backend: str, process: Callable[..., Any],
                     stats: Stats) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+    where = MODES[mode][1]
 
-    async def request() -> None:
+    async def request(rid: int) -> dict[str, Any]:
         t0 = time.perf_counter()
-        where = MODES[mode][1]
         if where == "pools":
             video = await pipeline.load_video_async(data, fps=fps, backend=backend, stats=stats)
             with pipeline.holding(video):
@@ -113,17 +97,14 @@ async def one_round(mode: str, data: bytes, n: int, fps: float, backend: str, pr
             video = load_video(data, fps=fps, backend=backend)
             process(video=video)
             await asyncio.sleep(0)
-        latencies.append(time.perf_counter() - t0)
+        return {"e2e_s": time.perf_counter() - t0}
 
-    ticker = Ticker()
-    tick = asyncio.create_task(ticker.run())
-    await asyncio.sleep(0.02)
-    t0 = time.perf_counter()
-    await asyncio.gather(*(request() for _ in range(n)))
-    wall = time.perf_counter() - t0
-    ticker.stop()
-    await tick
-    return {"wall_s": wall, "lags": ticker.lags, "latencies": latencies, "uvloop": rloop.is_uvloop()}
+    async with LoopLagTicker(TICK_S) as ticker:
+        await asyncio.sleep(0.02)  # let the ticker settle before the burst
+        # n workers, one request each: all n requests in flight at once
+        run = await closed_loop(n, n, math.inf, request)
+    latencies = [s["e2e_s"] for s in run.samples]
+    return {"wall_s": run.wall_s, "lags": ticker.lags, "latencies": latencies, "uvloop": rloop.is_uvloop()}
 
 
 def run_mode(mode: str, **kw: Any) -> dict[str, Any]:
@@ -150,6 +131,45 @@ def summarize(rounds: list[dict[str, Any]], n: int) -> dict[str, Any]:
     }
 
 
+def parse_modes(ap: argparse.ArgumentParser, arg: str) -> list[str]:
+    """The modes asked for, after the two always run (the ratios compare them)."""
+    modes = ["asyncio_default", "uvloop_pools"]
+    for m in arg.split(","):
+        if m not in MODES:
+            ap.error(f"unknown mode {m!r}; valid: {', '.join(MODES)}")
+        if m not in modes:
+            modes.append(m)
+    return modes
+
+
+def run_rounds(modes: list[str], rounds: int, stats: Stats, kw: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One warm-up round, then ``rounds`` measured ones; modes alternate within each round."""
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for r in range(1 + rounds):  # round 0 is the warm-up
+        for mode in modes:
+            out = run_mode(mode, **kw)
+            if r == 0:
+                stats.reset()
+            else:
+                results[mode].append(out)
+            print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode:16s} {out['wall_s']:.2f} s", file=sys.stderr)
+    shutdown()
+    return results
+
+
+def print_table(summary: dict[str, dict[str, Any]], ratios: dict[str, float]) -> None:
+    cols = ["req/s", "lag p50 ms", "lag p99 ms", "lag max ms", "lat p50 ms", "lat p99 ms"]
+    header = f"{'mode':18s} {cols[0]:>8s}" + "".join(f" {c:>11s}" for c in cols[1:])
+    print(header)
+    print("-" * len(header))
+    for m, s in summary.items():
+        lag, lat = s["loop_lag_ms"], s["latency_ms"]
+        print(f"{m:18s} {s['req_per_s_median']:8.1f} {lag['p50']:11.2f} {lag['p99']:11.2f} {lag['max']:11.2f} "
+              f"{lat['p50']:11.1f} {lat['p99']:11.1f}")
+    for k, v in ratios.items():
+        print(f"{k}: {v:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small clip, 1 warm-up + 2 rounds")
@@ -168,27 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (2 if args.quick else 5)
     data = encode_clip(spec)
     proc_name, process = make_processor(args.processor)
-    modes = ["asyncio_default", "uvloop_pools"]
-    for m in args.modes.split(","):
-        if m not in MODES:
-            ap.error(f"unknown mode {m!r}; valid: {', '.join(MODES)}")
-        if m not in modes:
-            modes.append(m)
+    modes = parse_modes(ap, args.modes)
     stats = Stats()
     kw = dict(data=data, n=args.requests, fps=args.fps, backend=args.backend, process=process, stats=stats)
 
     process(video=load_video(data, fps=args.fps, backend=args.backend))  # warm imports off the clock
-    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
-    for r in range(1 + rounds):  # round 0 is the warm-up
-        for mode in modes:
-            out = run_mode(mode, **kw)
-            if r == 0:
-                stats.reset()
-            else:
-                results[mode].append(out)
-            print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode:16s} {out['wall_s']:.2f} s", file=sys.stderr)
-    shutdown()
-
+    results = run_rounds(modes, rounds, stats, kw)
     summary = {m: summarize(results[m], args.requests) for m in modes}
     base, fast = summary["asyncio_default"], summary["uvloop_pools"]
     ratios = {
@@ -200,16 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.requests} concurrent requests, clip {spec.width}x{spec.height} {spec.num_frames} frames "
           f"@ {spec.fps:g} fps, sample fps={args.fps:g}, backend={args.backend}, processor={proc_name}, "
           f"{rounds} rounds, {os.cpu_count()} CPUs")
-    cols = ["req/s", "lag p50 ms", "lag p99 ms", "lag max ms", "lat p50 ms", "lat p99 ms"]
-    header = f"{'mode':18s} {cols[0]:>8s}" + "".join(f" {c:>11s}" for c in cols[1:])
-    print(header)
-    print("-" * len(header))
-    for m, s in summary.items():
-        lag, lat = s["loop_lag_ms"], s["latency_ms"]
-        print(f"{m:18s} {s['req_per_s_median']:8.1f} {lag['p50']:11.2f} {lag['p99']:11.2f} {lag['max']:11.2f} "
-              f"{lat['p50']:11.1f} {lat['p99']:11.1f}")
-    for k, v in ratios.items():
-        print(f"{k}: {v:.2f}x")
+    print_table(summary, ratios)
 
     report = {
         "benchmark": "bench_loop",

@@ -1,13 +1,25 @@
-"""Result types: decoded frames and their metadata."""
+"""Result types (decoded frames and their metadata) and the names string options take.
+
+The ``Literal`` aliases name the values of string options, for type checkers and readers;
+tests pin each to the registry it mirrors (backends, samplers, TensorRT-LLM frame formats).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["VideoFrames", "VideoMetadata"]
+__all__ = ["BackendName", "SamplerName", "VideoFormat", "VideoFrames", "VideoMetadata"]
+
+# ``load_video(backend=)``: a registered decoder backend, or ``"auto"`` (the fastest exact one installed).
+BackendName = Literal["auto", "opencv", "pyav"]
+# ``load_video(sampler=)``: ``"qwen3_vl"`` (what transformers' Qwen3-VL processor picks) or
+# ``"uniform"`` (TensorRT-LLM's stock loader); a sampler object is accepted too.
+SamplerName = Literal["qwen3_vl", "uniform"]
+# The frame formats of TensorRT-LLM's video loaders (``format=``), which the integration keeps.
+VideoFormat = Literal["pt", "np", "pil"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import SweepConfig
-from .sweep import Point, SweepResult, _progress, closed_loop, summarize
+from ._common import LoadRun, Point, SweepResult, closed_loop, progress_bar, summarize
 
 __all__ = ["chat_request", "run_http", "stream_one"]
 
@@ -104,7 +104,7 @@ async def stream_one(session: Any, url: str, body: dict[str, Any]) -> dict[str, 
     }
 
 
-async def _http_point(cfg: SweepConfig, point: Point, video_urls: list[str], n_requests: int) -> tuple[list[dict], float]:
+async def _http_point(cfg: SweepConfig, point: Point, video_urls: list[str], n_requests: int) -> LoadRun:
     import aiohttp
 
     endpoint = cfg.url.rstrip("/") + "/v1/chat/completions"
@@ -132,10 +132,10 @@ def run_http(cfg: SweepConfig, videos: list[tuple[str, bytes]], result: SweepRes
     # The server decides how it preprocesses: the mode is a label for what the server runs.
     mode = cfg.modes[0] if len(cfg.modes) == 1 else "server"
     points = [Point(mode, f, c, o) for f in cfg.fps for c in cfg.concurrency for o in cfg.osl]
-    bar = _progress(len(points), progress)
+    bar = progress_bar(len(points), progress)
     for point in points:
-        samples, wall = run(_http_point(cfg, point, urls, cfg.requests_for(point.concurrency)))
-        result.samples += samples
-        result.points.append(summarize(point, samples, wall, []))
+        measured = run(_http_point(cfg, point, urls, cfg.requests_for(point.concurrency)))
+        result.samples += measured.samples
+        result.points.append(summarize(point, measured))  # no loop lag: the loop that matters is the server's
         bar.update(1)
     bar.close()

@@ -1,4 +1,4 @@
-"""TensorRT-LLM 1.2.x's video path, reimplemented from shared/TRTLLM_HOOKS.md §1, as the baseline.
+"""TensorRT-LLM 1.2.x's video path, reimplemented as the baseline.
 
 - loader (``inputs/utils.py``): bytes written to a ``NamedTemporaryFile(suffix=".mp4")``,
   ``cv2.VideoCapture(path)``, frame count corrected by seeking back from the last frame

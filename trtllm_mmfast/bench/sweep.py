@@ -14,99 +14,22 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
-from ..runtime.stats import quantile
+from ._common import LoadRun, LoopLagTicker, Point, SweepResult, closed_loop, progress_bar, summarize
 from .config import SweepConfig
 from .modes import Mode, RequestPath, get_mode
 
-__all__ = ["Point", "SweepResult", "run_sweep", "summarize"]
-
-
-@dataclass(frozen=True)
-class Point:
-    mode: str
-    fps: float
-    concurrency: int
-    osl: int = 0  # 0: in-process (no generation)
-
-
-@dataclass
-class SweepResult:
-    config: dict[str, Any]
-    system: dict[str, Any]
-    video: dict[str, Any]
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    points: list[dict[str, Any]] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    return quantile(sorted(values), q) if values else None
-
-
-def summarize(point: Point, samples: list[dict[str, Any]], wall_s: float, loop_lags: list[float]) -> dict[str, Any]:
-    ok = [s for s in samples if s["ok"]]
-    row: dict[str, Any] = {
-        **asdict(point),
-        "requests": len(samples),
-        "errors": len(samples) - len(ok),
-        "wall_s": round(wall_s, 4),
-        "req_per_s": round(len(ok) / wall_s, 3) if wall_s > 0 else None,
-        "loop_lag_p99_ms": round(_pct(loop_lags, 0.99) * 1e3, 2) if loop_lags else None,
-    }
-    for key in ("e2e_s", "load_s", "process_s", "ttft_s", "tpot_s"):
-        vals = [s[key] for s in ok if s.get(key) is not None]
-        if vals:
-            row[f"p50_{key}"] = round(_pct(vals, 0.5), 5)
-            row[f"p99_{key}"] = round(_pct(vals, 0.99), 5)
-    for stage in ("queue", "read", "budget_wait", "decode", "process_queue", "process"):
-        vals = [s["stages"][stage] for s in ok if s.get("stages", {}).get(stage) is not None]
-        if vals:
-            row[f"p50_stage_{stage}_s"] = round(_pct(vals, 0.5), 5)
-    frames = [s["frames_out"] for s in ok if s.get("frames_out") is not None]
-    if frames:
-        row["frames_out"] = int(statistics.median(frames))
-    return row
+__all__ = ["Point", "SweepResult", "run_sweep", "summarize"]  # Point, SweepResult, summarize: from _common
 
 
 # -- in-process target ----------------------------------------------------------------
 
 
-async def _ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) -> None:
-    """Measures how late the loop wakes a 5 ms sleeper: the loop's responsiveness."""
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        t0 = loop.time()
-        await asyncio.sleep(period)
-        lags.append(max(0.0, loop.time() - t0 - period))
-
-
-async def closed_loop(
-    concurrency: int, n_requests: int, max_s: float, one: Callable[[int], Awaitable[dict[str, Any]]]
-) -> tuple[list[dict[str, Any]], float]:
-    """``concurrency`` workers each send the next request (``one(request_id)``) when the last one
-    ends, until ``n_requests`` were sent or ``max_s`` passed: (samples, wall seconds)."""
-    samples: list[dict[str, Any]] = []
-    next_id = 0
-    deadline = time.perf_counter() + max_s
-
-    async def worker() -> None:
-        nonlocal next_id
-        while next_id < n_requests and time.perf_counter() < deadline:
-            rid, next_id = next_id, next_id + 1
-            samples.append(await one(rid))
-
-    t_start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return samples, time.perf_counter() - t_start
-
-
-async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> tuple[list[dict], float, list[float]]:
+async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests: int, max_s: float) -> LoadRun:
     from ..runtime import executors, pipeline
     from ..runtime.stats import StageTimings, Stats
 
@@ -139,13 +62,10 @@ async def _inproc_point(path: RequestPath, point: Point, data: bytes, n_requests
             sample.update(error=f"{type(e).__name__}: {e}", e2e_s=time.perf_counter() - t0)
         return sample
 
-    lags: list[float] = []
-    stop = asyncio.Event()
-    ticker = asyncio.create_task(_ticker(lags, stop))
-    samples, wall = await closed_loop(point.concurrency, n_requests, max_s, one)
-    stop.set()
-    await ticker
-    return samples, wall, lags
+    async with LoopLagTicker() as ticker:
+        run = await closed_loop(point.concurrency, n_requests, max_s, one)
+    run.loop_lags = ticker.lags
+    return run
 
 
 def _run_loop(mode: Mode, coro: Any) -> Any:
@@ -216,42 +136,25 @@ def _run_inproc(cfg: SweepConfig, videos: list[tuple[str, bytes]], result: Sweep
         raise ValueError("the inproc target needs local video files (http URLs are for the http target)")
     factory = _processor_factory(cfg)
     points = [Point(m, f, c) for m in cfg.modes for f in cfg.fps for c in cfg.concurrency]
-    bar = _progress(len(points), progress)
+    bar = progress_bar(len(points), progress)
     paths: dict[str, RequestPath] = {}
     for point in points:
         mode = get_mode(point.mode)
         if point.mode not in paths:
             paths[point.mode] = RequestPath(mode, factory)
             _run_loop(mode, _inproc_point(paths[point.mode], point, videos[0][1], 1, cfg.max_seconds_per_point))  # warm-up
-        samples: list[dict] = []
-        wall, lags = 0.0, []
+        total = LoadRun([], 0.0)
         for i, (_, data) in enumerate(videos):
             n = cfg.requests_for(point.concurrency)
-            s, w, lg = _run_loop(mode, _inproc_point(paths[point.mode], point, data, n, cfg.max_seconds_per_point))
-            for x in s:
+            run = _run_loop(mode, _inproc_point(paths[point.mode], point, data, n, cfg.max_seconds_per_point))
+            for x in run.samples:
                 x["video"] = i
-            samples += s
-            wall += w
-            lags += lg
-        result.samples += samples
-        result.points.append(summarize(point, samples, wall, lags))
+            total += run
+        result.samples += total.samples
+        result.points.append(summarize(point, total))
         bar.update(1)
         bar.set_postfix_str(f"{point.mode} fps={point.fps:g} c={point.concurrency}")
     bar.close()
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    try:
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc="sweep", unit="point", disable=not enabled, leave=False)
-    except ImportError:  # tqdm is in the perf extra; run without a bar
-        class _NoBar:
-            def update(self, n: int) -> None: ...
-            def set_postfix_str(self, s: str) -> None: ...
-            def close(self) -> None: ...
-
-        return _NoBar()
 
 
 # -- outputs ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import DecodeError
+from ..errors import DecodeTimeoutError
 from ..types import VideoFrames
 from ..video.api import load_video
 from ..video.fetch import FetchPolicy, fetch, is_http_url
@@ -203,7 +203,7 @@ class _LoadJob:
             return
         self.abandon()
         self.out.set_exception(
-            DecodeError(
+            DecodeTimeoutError(
                 f"{self.label}: decoding timed out after {self.timeout:g} s "
                 f"(the worker finishes in the background; its result is discarded)"
             )

@@ -19,6 +19,8 @@ class Limits:
     (8K, 7680x4320), ``max_frames`` (100 000 frames in the source), ``max_duration_s``
     (4 hours), and ``max_output_frames`` (4096 sampled frames, the size of the output array).
     An http(s) fetch has its own streamed cap (``FetchPolicy.max_bytes``, 200 MiB).
+    A bound exceeded raises ``MediaTooLargeError`` with ``field="Limits.<name>"``, ``limit``
+    and the ``value`` measured.
     """
 
     max_bytes: int | None = 512 * 1024 * 1024
@@ -30,7 +32,12 @@ class Limits:
     def check(self, what: str, value: float, field: str, received: str) -> None:
         limit = getattr(self, field)
         if limit is not None and value > limit:
-            raise MediaTooLargeError(f"{received}: {what} {value:g} exceeds Limits.{field}={limit:g}")
+            raise MediaTooLargeError(
+                f"{received}: {what} {value:g} exceeds Limits.{field}={limit:g}",
+                field=f"Limits.{field}",
+                limit=limit,
+                value=value,
+            )
 
     def check_bytes(self, n: int, received: str) -> None:
         self.check("size in bytes", n, "max_bytes", received)
