@@ -137,7 +137,7 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 def test_pyproject_declares_an_spdx_license_and_only_extras_that_exist():
     import tomllib
 
-    from trtllm_mmfast.video.backend import get, names
+    from trtllm_mmfast.video.registry import get, names
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0"  # a PEP 639 SPDX string, not the deprecated table
