@@ -171,6 +171,10 @@ def test_registry_errors_name_the_value_and_the_fix(monkeypatch):
         registry.register("opencv", "elsewhere")
     with pytest.raises(ValueError, match="invalid video backend name 'auto'"):
         registry.register("auto", "elsewhere")
+    monkeypatch.setenv(registry.ENV_VAR, "bare=trtllm_mmfast.video.limits")  # a module without BACKEND
+    with pytest.raises(TypeError, match=r"'bare' \(module trtllm_mmfast.video.limits\) lacks BACKEND"):
+        registry.get("bare")
+    assert "lacks BACKEND" in registry.available()["bare"] and registry.resolve("auto").name == "pyav"
     monkeypatch.setenv(registry.ENV_VAR, "cv=trtllm_mmfast.video.opencv_backend")
     with pytest.raises(ValueError, match=r"already the video backend 'opencv'; use that name instead of 'cv'"):
         registry.names()

@@ -30,6 +30,7 @@ BUILTIN: dict[str, str] = {
 }
 ENV_VAR = "TRTLLM_MMFAST_VIDEO_BACKENDS"
 
+_REQUIRED = ("extra", "priority", "auto", "modules", "unavailable_reason", "open")  # backend.Backend
 _added: dict[str, str] = {}  # register()ed in this process
 _loaded: dict[tuple[str, str], Backend] = {}  # (name, module) -> its BACKEND
 _lock = threading.Lock()
@@ -83,8 +84,12 @@ def _load(name: str, module: str) -> Backend:
             except ImportError as e:
                 raise BackendUnavailableError(name, None, f"cannot import its module {module}: {e}") from e
             backend = getattr(mod, "BACKEND", None)
-            if backend is None:
-                raise TypeError(f"video backend module {module} defines no BACKEND (see video/backend.py)")
+            lacks = [a for a in _REQUIRED if not hasattr(backend, a)] if backend is not None else ["BACKEND"]
+            if lacks:
+                raise TypeError(
+                    f"video backend {name!r} (module {module}) lacks {', '.join(lacks)}: "
+                    "see backend.Backend for what BACKEND must provide"
+                )
             backend.name = name
             _loaded[key] = backend
         return _loaded[key]
@@ -104,7 +109,7 @@ def available() -> dict[str, str | None]:
     for name in sorted(_table()):
         try:
             out[name] = get(name).unavailable_reason()
-        except BackendUnavailableError as e:
+        except (BackendUnavailableError, TypeError) as e:  # a broken plug-in: listed, with why
             out[name] = str(e)
     return out
 
@@ -121,8 +126,8 @@ def resolve(name: str) -> Backend:
     for n in sorted(_table()):
         try:
             candidates.append(get(n))
-        except BackendUnavailableError:
-            continue  # a plug-in module that fails to import is never auto's pick
+        except (BackendUnavailableError, TypeError):
+            continue  # a plug-in module that fails to import (or lacks BACKEND) is never auto's pick
     for b in sorted((b for b in candidates if b.auto), key=lambda b: -b.priority):
         if b.unavailable_reason() is None:
             return b
