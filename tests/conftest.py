@@ -16,6 +16,24 @@ from trtllm_mmfast.synth import ClipSpec, encode_clip
 _CLIPS: dict[ClipSpec, bytes] = {}
 
 
+def backend_params() -> list:
+    """Every registered video backend (``registry.available()``: the built-in table plus
+    ``TRTLLM_MMFAST_VIDEO_BACKENDS``), as pytest params skipped where unusable here.
+
+    The generic suites parametrize over this, so a new backend is exercised by all of them.
+    """
+    from trtllm_mmfast.video import registry
+
+    return [
+        pytest.param(name, id=name, marks=[pytest.mark.skip(reason=why)] if why else [])
+        for name, why in registry.available().items()
+    ]
+
+
+BACKENDS = backend_params()
+BACKEND_NAMES = [p.values[0] for p in BACKENDS if not p.marks]  # the usable ones
+
+
 def clip_bytes(spec: ClipSpec) -> bytes:
     """Encoded bytes of ``spec`` (memoized for the session)."""
     if spec not in _CLIPS:

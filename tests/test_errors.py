@@ -14,7 +14,7 @@ from trtllm_mmfast import errors
 from trtllm_mmfast.runtime import executors
 from trtllm_mmfast.runtime.pipeline import load_video_async
 from trtllm_mmfast.video import fetch as fetch_mod
-from trtllm_mmfast.video import opencv_backend
+from trtllm_mmfast.video.reader import OpenedVideo
 
 
 def test_every_error_lives_in_errors_and_old_imports_keep_working():
@@ -66,13 +66,13 @@ def test_details_survive_pickling_and_stay_optional():
 
 def test_decode_timeout_is_a_decode_timeout_error(small_clip, monkeypatch):
     gate = threading.Event()
-    original = opencv_backend._OpenCVVideo.decode
+    original = OpenedVideo.decode
 
-    def blocked_decode(self, indices):
+    def blocked_decode(self, indices, **kwargs):
         gate.wait(30)  # held until the caller has seen its timeout
-        return original(self, indices)
+        return original(self, indices, **kwargs)
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", blocked_decode)
+    monkeypatch.setattr(OpenedVideo, "decode", blocked_decode)
 
     async def go():
         try:

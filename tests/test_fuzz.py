@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _crash_harness import Worker
-from conftest import clip_bytes
+from conftest import BACKENDS, clip_bytes
 from trtllm_mmfast.synth import ClipSpec
 
 EXAMPLES = 60  # per backend
@@ -77,7 +77,7 @@ def worker() -> Iterator[Worker]:
     w.close()
 
 
-@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)  # every registered backend
 def test_mutated_clips_never_crash_hang_or_raise_untyped(backend: str, worker: Worker, fuzz_dir: Path) -> None:
     path = fuzz_dir / f"{backend}.bin"
 

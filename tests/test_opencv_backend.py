@@ -78,12 +78,14 @@ def test_tempfile_fallback_is_exact_and_cleaned(monkeypatch, small_clip, no_leak
 def test_tempfile_removed_when_decode_raises(monkeypatch, small_clip, no_leaks):
     monkeypatch.setattr(opencv_backend, "USE_STREAM_BUFFER", False)
 
-    def boom(self, indices):
-        raise RuntimeError("decoder exploded")
+    class Boom:  # raises inside the backend's decode, where it allocates the frame array
+        device = "cpu"
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", boom)
+        def empty(self, n, height, width):
+            raise RuntimeError("decoder exploded")
+
     with pytest.raises(RuntimeError, match="exploded"):
-        load_video(small_clip, backend="opencv")
+        load_video(small_clip, backend="opencv", allocator=Boom())
 
 
 def test_in_memory_path_writes_no_file(monkeypatch, small_clip, no_leaks):

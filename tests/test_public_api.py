@@ -54,8 +54,8 @@ PINNED_NAMESPACES = {
     ],
     "trtllm_mmfast.types": ["BackendName", "SamplerName", "VideoFormat", "VideoFrames", "VideoMetadata"],
     "trtllm_mmfast.video": [
-        "FetchPolicy", "Limits", "MediaSource", "Qwen3VLSampler", "SourcePolicy", "UniformSampler",
-        "available_backends", "backend_names", "get_sampler", "load_video", "resolve_source",
+        "FetchPolicy", "Limits", "MediaSource", "OpenedVideo", "Qwen3VLSampler", "SourcePolicy", "UniformSampler",
+        "available_backends", "backend_names", "get_sampler", "load_video", "open_video", "resolve_source",
         "resolve_source_async", "server_fetch_policy", "server_policy",
     ],
     "trtllm_mmfast.video.source": [
@@ -143,7 +143,7 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 def test_pyproject_declares_an_spdx_license_and_only_extras_that_exist():
     import tomllib
 
-    from trtllm_mmfast.video.backend import get, names
+    from trtllm_mmfast.video.registry import get, names
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0"  # a PEP 639 SPDX string, not the deprecated table

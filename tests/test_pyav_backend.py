@@ -15,8 +15,10 @@ import pytest
 from conftest import clip_bytes, reference_frames
 from trtllm_mmfast import InvalidMediaError, load_video
 from trtllm_mmfast.synth import ClipSpec
-from trtllm_mmfast.video import backend as backend_registry
-from trtllm_mmfast.video import pyav_backend
+from trtllm_mmfast.video import _bitstream
+from trtllm_mmfast.video import registry as backend_registry
+from trtllm_mmfast.video.backend import HOST
+from trtllm_mmfast.video.reader import open_video
 from trtllm_mmfast.video.sampling import qwen3_vl_indices
 from trtllm_mmfast.video.source import MediaSource
 
@@ -143,13 +145,10 @@ def test_pixel_exact_against_full_decode_and_opencv(case, req, caplog):
         assert dataclasses.replace(cv.metadata, backend="pyav") == meta
         np.testing.assert_array_equal(cv.frames, f)
     else:  # OpenCV miscounts these (edit-list trims / start offsets): compare at the same indices
-        cv_video = backend_registry.get("opencv").open(MediaSource(data=data), decoder_threads=1)
-        try:
-            cv_frames, cv_idx = cv_video.decode(np.asarray(idx))
-        finally:
-            cv_video.close()
-        assert cv_idx.tolist() == idx
-        np.testing.assert_array_equal(cv_frames, f)
+        with open_video(data, backend="opencv") as cv_video:
+            cv = cv_video.decode(idx)
+        assert list(cv.metadata.frames_indices) == idx
+        np.testing.assert_array_equal(cv.frames, f)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -170,24 +169,24 @@ def test_nal_parsers():
         return b"".join(b"\0\0\0\1" + n for n in nals)
 
     for pack, size in ((avcc, 4), (annexb, 0)):
-        assert pyav_backend.h264_disposable(pack(aud, sei, non_ref_b, non_ref_b), size)
-        assert not pyav_backend.h264_disposable(pack(aud, non_ref_b, ref_b), size)  # one reference slice
-        assert not pyav_backend.h264_disposable(pack(idr), size)
-        assert not pyav_backend.h264_disposable(pack(sei), size)  # no slice at all
-    assert not pyav_backend.h264_disposable(avcc(sei, non_ref_b) + b"\0", 4)  # prefixes do not tile the packet
-    assert not pyav_backend.h264_disposable(annexb(non_ref_b), 4)  # Annex B read as length-prefixed
+        assert _bitstream.h264_disposable(pack(aud, sei, non_ref_b, non_ref_b), size)
+        assert not _bitstream.h264_disposable(pack(aud, non_ref_b, ref_b), size)  # one reference slice
+        assert not _bitstream.h264_disposable(pack(idr), size)
+        assert not _bitstream.h264_disposable(pack(sei), size)  # no slice at all
+    assert not _bitstream.h264_disposable(avcc(sei, non_ref_b) + b"\0", 4)  # prefixes do not tile the packet
+    assert not _bitstream.h264_disposable(annexb(non_ref_b), 4)  # Annex B read as length-prefixed
     # HEVC: (type << 1, temporal_id + 1); TRAIL_N=0, TRAIL_R=1, TSA_N=2, RASL_R=9, CRA=21, prefix SEI=39
     hevc = lambda t, tid, body=b"\xaf": bytes([t << 1, tid + 1]) + body  # noqa: E731
-    assert pyav_backend.hevc_vcl(avcc(hevc(39, 0), hevc(2, 2), hevc(2, 2)), 4) == (True, 2)
-    assert pyav_backend.hevc_vcl(annexb(hevc(0, 0)), 0) == (True, 0)
-    assert pyav_backend.hevc_vcl(avcc(hevc(1, 1)), 4) == (False, 1)
-    assert pyav_backend.hevc_vcl(avcc(hevc(9, 0)), 4) == (False, 0)
-    assert pyav_backend.hevc_vcl(avcc(hevc(39, 0)), 4) == (False, -1)
+    assert _bitstream.hevc_vcl(avcc(hevc(39, 0), hevc(2, 2), hevc(2, 2)), 4) == (True, 2)
+    assert _bitstream.hevc_vcl(annexb(hevc(0, 0)), 0) == (True, 0)
+    assert _bitstream.hevc_vcl(avcc(hevc(1, 1)), 4) == (False, 1)
+    assert _bitstream.hevc_vcl(avcc(hevc(9, 0)), 4) == (False, 0)
+    assert _bitstream.hevc_vcl(avcc(hevc(39, 0)), 4) == (False, -1)
     # NAL length size from the decoder configuration records
-    assert pyav_backend.nal_length_size(bytes([1, 0x64, 0, 0x0A, 0xFF, 0xE1, 0]), "h264") == 4
-    assert pyav_backend.nal_length_size(bytes([1] + [0] * 20 + [0x0F, 0]), "hevc") == 4
-    assert pyav_backend.nal_length_size(b"", "h264") == 0
-    assert pyav_backend.nal_length_size(b"\0\0\0\1\x67", "h264") == 0
+    assert _bitstream.nal_length_size(bytes([1, 0x64, 0, 0x0A, 0xFF, 0xE1, 0]), "h264") == 4
+    assert _bitstream.nal_length_size(bytes([1] + [0] * 20 + [0x0F, 0]), "hevc") == 4
+    assert _bitstream.nal_length_size(b"", "h264") == 0
+    assert _bitstream.nal_length_size(b"\0\0\0\1\x67", "h264") == 0
 
 
 def _decoded_picture_types(data: bytes) -> dict[int, str]:
@@ -197,24 +196,18 @@ def _decoded_picture_types(data: bytes) -> dict[int, str]:
         return {f.pts: PictureType(f.pict_type).name for f in c.decode(video=0)}
 
 
-def test_disposable_non_targets_are_never_sent(monkeypatch):
+def test_disposable_non_targets_are_never_sent():
     data = clip_bytes(clip(gop=250, bframes=3))  # one GOP, B-pyramid (x264 default)
-    sent: list[int] = []
-    real_send = pyav_backend._PyAVVideo._send
-
-    def spy(self, pkt, **kwargs):
-        sent.append(pkt.pts)
-        return real_send(self, pkt, **kwargs)
-
-    monkeypatch.setattr(pyav_backend._PyAVVideo, "_send", spy)
     video = open_pyav(data)
     try:
         targets = np.array([10, 40, 70])
-        frames, got = video.decode(targets)
-        stats = video.stats
-        target_pts = {video._pts[video._frame_pkt[t]] for t in targets}
-        last = max(video._frame_pkt[t] for t in targets)
-        disposable = {p for p, d in zip(video._pts[: last + 1], video._disp) if d}
+        decoded = video.decode(targets, HOST)
+        frames, got = decoded.frames, decoded.indices
+        stats, index = video.stats, video.index
+        sent = [index.pts[q] for q in stats.sent]
+        target_pts = {index.pts[index.frame_packet[t]] for t in targets}
+        last = max(index.frame_packet[t] for t in targets)
+        disposable = {p for p, d in zip(index.pts[: last + 1], index.disposable) if d}
     finally:
         video.close()
     np.testing.assert_array_equal(frames, reference_frames(data)[targets])
@@ -236,7 +229,7 @@ def test_hevc_disposable_matches_the_encoder():
         flags = [p.is_disposable for p in c.demux(video=0) if p.size]
     video = open_pyav(data)
     try:
-        assert video._disp == flags and any(flags)
+        assert list(video.index.disposable) == flags and any(flags)
     finally:
         video.close()
 
@@ -246,9 +239,9 @@ def test_whole_gops_without_targets_are_skipped():
     video = open_pyav(data)
     try:
         targets = np.array([5, 75, 145])
-        frames, got = video.decode(targets)
+        frames = video.decode(targets, HOST).frames
         stats = video.stats
-        assert video._num_gops == 15
+        assert video.index.num_gops == 15
     finally:
         video.close()
     np.testing.assert_array_equal(frames, reference_frames(data)[targets])
@@ -261,11 +254,11 @@ def test_repeated_decodes_and_frame_threads_are_exact():
     ref = reference_frames(data)
     video = open_pyav(data, threads=2)
     try:
-        assert video._cc.thread_count == 2
+        assert video.decoder_threads == 2
         for idx in ([89], [0, 1, 2, 88], [3, 3, 3, 50, 51], list(range(90))):
-            frames, got = video.decode(np.array(idx))
-            assert got.tolist() == idx
-            np.testing.assert_array_equal(frames, ref[idx])
+            decoded = video.decode(np.array(idx), HOST)
+            assert decoded.indices.tolist() == idx and decoded.damage is None
+            np.testing.assert_array_equal(decoded.frames, ref[idx])
     finally:
         video.close()
 
@@ -285,21 +278,18 @@ class _NoSeek:
 
 def test_failed_seeks_fall_back_to_reopening(monkeypatch, no_leaks):
     data = clip_bytes(clip(gop=12, bframes=3))
-    real_open = pyav_backend._PyAVVideo._open_container
-
-    def open_no_seek(self):
-        real_open(self)
-        self._container = _NoSeek(self._container)
-
-    monkeypatch.setattr(pyav_backend._PyAVVideo, "_open_container", open_no_seek)
+    ref = reference_frames(data)  # before av.open is wrapped
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *args, **kwargs: _NoSeek(real_open(*args, **kwargs)))
     video = open_pyav(data)
     try:
         targets = np.array([3, 40, 41, 80])
-        frames, got = video.decode(targets)
+        decoded = video.decode(targets, HOST)
+        frames, got = decoded.frames, decoded.indices
     finally:
         video.close()
     assert got.tolist() == targets.tolist()
-    np.testing.assert_array_equal(frames, reference_frames(data)[targets])
+    np.testing.assert_array_equal(frames, ref[targets])
 
 
 def test_auto_picks_pyav(small_clip):
@@ -363,3 +353,32 @@ def test_path_source_is_exact_and_closed(clip_file, no_leaks):
     video = load_video(clip_file, backend="pyav", fps=4)
     ref = reference_frames(clip_file.read_bytes())
     np.testing.assert_array_equal(video.frames, ref[list(video.metadata.frames_indices)])
+
+
+def test_packet_index_and_run_plan_are_pure():
+    """Two closed GOPs of 4 in decode order I P B b | I P B b (pts order I B b P), no media needed."""
+    from trtllm_mmfast.video._packet_index import build_index, plan_runs
+
+    pts = [0, 3, 1, 2, 4, 7, 5, 6]
+    index = build_index(
+        pts, [p - 1 for p in pts], key=[True, False, False, False] * 2, discard=[False] * 8,
+        disp=[False, False, False, True] * 2,
+    )  # fmt: skip
+    assert index.sparse and index.num_gops == 2 and index.total_num_frames == index.num_packets == 8
+    assert index.frame_packet == (0, 2, 3, 1, 4, 6, 7, 5)  # frame i -> its packet (decode order)
+    assert index.gop_start == (0, 0, 0, 0, 4, 4, 4, 4) and index.nondisp_before == (0, 1, 2, 3, 3, 4, 5, 6, 6)
+    plan = plan_runs(index, [0, 6])  # frame 0 is packet 0; frame 6 is packet 7 (GOP 1, disposable)
+    assert plan.runs == ((0, 0), (4, 7)) and plan.target_packets == {0, 7} and dict(plan.slot_of) == {0: 0, 6: 1}
+    assert plan_runs(index, [1, 4]).runs == ((0, 4),)  # (0, 2) and (4, 4), only disposable packet 3 between: joined
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        index.sparse = False  # type: ignore[misc]
+
+
+def test_truncated_scan_keeps_only_frames_numbered_for_sure():
+    from trtllm_mmfast.video._packet_index import build_index
+
+    # decode order I P B: the packet after the cut would be presented before pts 3 (dts 1 read last)
+    index = build_index([0, 3, 1], [-1, 0, 1], [True, False, False], [False] * 3, [False, False, True], truncated=True)
+    assert index.frame_packet == (0, 2)  # pts 3 lies past the last dts read: left out
+    hevc = build_index([0, 1], [0, 1], [True, False], [False] * 2, [True, True], tids=[0, 1])
+    assert hevc.disposable == (False, True)  # only the highest temporal sub-layer is never referenced

@@ -2,6 +2,7 @@
 
 Each input ends in a typed error (an ``MMFastError`` subclass) or in documented frames:
 uint8 (N, H, W, 3) RGB, C-contiguous, ``frames_indices`` sorted, equal across backends.
+Every test runs once per registered backend (``conftest.BACKENDS``, from the registry).
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import numpy as np
 import pytest
 
 from _crash_harness import Worker
-from conftest import clip_bytes, reference_frames
+from conftest import BACKEND_NAMES, BACKENDS, clip_bytes, reference_frames
 from trtllm_mmfast.synth import ClipSpec, synth_frame
 
-BACKENDS = ("opencv", "pyav")
+REFERENCE_BACKEND = "opencv"  # the pixels TensorRT-LLM's stock loader gives: every backend must match them
 TIMEOUT_S = 30.0
 BASE = dict(width=96, height=64, num_frames=30, fps=30, gop=10, bframes=2)
 
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[dict[str, Worker]]:
-    ws = {b: Worker() for b in BACKENDS}
+    ws = {b: Worker() for b in BACKEND_NAMES}  # each child starts on its first request
     yield ws
     for w in ws.values():
         w.close()
@@ -157,47 +158,50 @@ def _check_frames(res: dict[str, Any], what: str) -> None:
 # --- tests ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", list(BAD))
-def test_bad_input_raises_a_typed_error(name, workers, tmp_path):
+def test_bad_input_raises_a_typed_error(name, backend, workers, tmp_path):
     make, allowed = BAD[name]
     path = _write(tmp_path, name, make())
-    for backend in BACKENDS:
-        for as_bytes in (True, False):
-            what = f"{name} via {backend} ({'bytes' if as_bytes else 'path'})"
-            res = _decode(workers, backend, path, as_bytes=as_bytes, kwargs={"num_frames": 8})
-            assert not res["ok"], f"{what}: decoded {res}"
-            assert res["mmfast"] and res["error"] in allowed, f"{what}: {res}"
+    for as_bytes in (True, False):
+        what = f"{name} via {backend} ({'bytes' if as_bytes else 'path'})"
+        res = _decode(workers, backend, path, as_bytes=as_bytes, kwargs={"num_frames": 8})
+        assert not res["ok"], f"{what}: decoded {res}"
+        assert res["mmfast"] and res["error"] in allowed, f"{what}: {res}"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("pct", range(10, 100, 10))
-def test_truncated_faststart_gives_a_typed_error_or_the_frames_before_the_cut(pct, workers, tmp_path):
+def test_truncated_faststart_gives_a_typed_error_or_the_frames_before_the_cut(pct, backend, workers, tmp_path):
     full = clip_bytes(ClipSpec(**BASE, faststart=True))  # type: ignore[arg-type]
     path = _write(tmp_path, f"cut{pct}", _cuts(full)[pct])
     ref = reference_frames(full)
-    for backend in BACKENDS:
-        save = str(tmp_path / f"{backend}.npy")
-        res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 30, "sampler": "uniform"})
-        if not res["ok"]:
-            assert res["mmfast"] and res["error"] == "InvalidMediaError", (backend, res)
-            continue
-        _check_frames(res, f"{pct}% via {backend}")
-        # Frames before the cut (a damaged last packet may leave a gap), each under its true index.
-        np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=backend)
+    save = str(tmp_path / f"{backend}.npy")
+    res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 30, "sampler": "uniform"})
+    if not res["ok"]:
+        assert res["mmfast"] and res["error"] == "InvalidMediaError", (backend, res)
+        return
+    _check_frames(res, f"{pct}% via {backend}")
+    # Frames before the cut (a damaged last packet may leave a gap), each under its true index.
+    np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=backend)
 
 
-def _both(workers: dict[str, Worker], tmp: Path, data: bytes, **kwargs: Any) -> dict[str, tuple[dict[str, Any], np.ndarray]]:
+def _both(
+    workers: dict[str, Worker], backend: str, tmp: Path, data: bytes, **kwargs: Any
+) -> dict[str, tuple[dict[str, Any], np.ndarray]]:
+    """``backend`` and the reference backend on ``data``: both intact, and identical."""
     path = _write(tmp, "clip", data)
     out = {}
-    for backend in BACKENDS:
-        save = str(tmp / f"{backend}.npy")
-        res = _decode(workers, backend, path, save=save, kwargs=kwargs)
-        assert res["ok"], (backend, res)
-        _check_frames(res, backend)
-        assert res["warnings"] == [], (backend, res)  # an intact stream is not reported as damaged
-        out[backend] = (res, np.load(save))
-    (a, fa), (b, fb) = out.values()
-    assert (a["indices"], a["total"], a["width"], a["height"]) == (b["indices"], b["total"], b["width"], b["height"])
-    np.testing.assert_array_equal(fa, fb, err_msg="backends disagree")
+    for b in dict.fromkeys((backend, REFERENCE_BACKEND)):
+        save = str(tmp / f"{b}.npy")
+        res = _decode(workers, b, path, save=save, kwargs=kwargs)
+        assert res["ok"], (b, res)
+        _check_frames(res, b)
+        assert res["warnings"] == [], (b, res)  # an intact stream is not reported as damaged
+        out[b] = (res, np.load(save))
+    (a, fa), (r, fr) = out[backend], out[REFERENCE_BACKEND]
+    assert (a["indices"], a["total"], a["width"], a["height"]) == (r["indices"], r["total"], r["width"], r["height"])
+    np.testing.assert_array_equal(fa, fr, err_msg=f"{backend} and {REFERENCE_BACKEND} disagree")
     return out
 
 
@@ -209,30 +213,33 @@ UNUSUAL = {
 }
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", list(UNUSUAL))
-def test_unusual_streams_give_the_same_8bit_rgb_on_every_backend(name, workers, tmp_path):
+def test_unusual_streams_give_the_same_8bit_rgb_on_every_backend(name, backend, workers, tmp_path):
     data = UNUSUAL[name]()
-    out = _both(workers, tmp_path, data, num_frames=12)
-    res, frames = out["pyav"]
+    out = _both(workers, backend, tmp_path, data, num_frames=12)
+    res, frames = out[backend]
     ref = reference_frames(data)  # 8-bit RGB, converted as OpenCV does it
     assert res["total"] == len(ref)
     np.testing.assert_array_equal(frames, ref[res["indices"]])
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("degrees", [0, 90, 180, 270])
-def test_rotation_is_applied_like_opencv(degrees, workers, tmp_path):
+def test_rotation_is_applied_like_opencv(degrees, backend, workers, tmp_path):
     """Both backends return frames upright as displayed (OpenCV's ``CAP_PROP_ORIENTATION_AUTO``,
     which TensorRT-LLM's stock loader gets by default), with width/height of the rotated frame."""
     coded = clip_bytes(ClipSpec(**BASE))  # type: ignore[arg-type]
-    out = _both(workers, tmp_path, _rotated(coded, degrees), num_frames=8)
-    res, frames = out["pyav"]
+    out = _both(workers, backend, tmp_path, _rotated(coded, degrees), num_frames=8)
+    res, frames = out[backend]
     # A display matrix of +d degrees (counter-clockwise) = np.rot90 by d/90 quarter turns.
     want = np.rot90(reference_frames(coded)[res["indices"]], k=degrees // 90, axes=(1, 2))
     assert (res["width"], res["height"]) == ((64, 96) if degrees % 180 else (96, 64))
     np.testing.assert_array_equal(frames, want)
 
 
-def test_cut_after_every_packet_keeps_true_frame_numbers(workers, tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cut_after_every_packet_keeps_true_frame_numbers(backend, workers, tmp_path):
     """Cutting a faststart file right after a reference picture (before the B-frames shown ahead of
     it) must not renumber it: every frame returned is the source frame its index names, and the
     damage is reported in exactly one warning."""
@@ -242,27 +249,26 @@ def test_cut_after_every_packet_keeps_true_frame_numbers(workers, tmp_path):
     with av.open(io.BytesIO(full)) as c:
         ends = sorted({p.pos + p.size for p in c.demux(video=0) if p.size})
     ref = reference_frames(full)
-    decoded = {b: 0 for b in BACKENDS}
+    decoded = 0
     for end in ends[:-1]:
         path = _write(tmp_path, "cut", full[:end])
-        for backend in BACKENDS:
-            save = str(tmp_path / f"{backend}.npy")
-            res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 30, "sampler": "uniform"})
-            if not res["ok"]:
-                assert res["mmfast"] and res["error"] == "InvalidMediaError", (end, backend, res)
-                continue
-            _check_frames(res, f"cut at {end} via {backend}")
-            np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=f"cut at {end} via {backend}")
-            assert len(res["warnings"]) == 1 and "incomplete decode" in res["warnings"][0], (end, backend, res)
-            decoded[backend] += len(res["indices"])
-    assert min(decoded.values()) > 0, decoded  # most cuts keep frames: the check above did run
+        save = str(tmp_path / f"{backend}.npy")
+        res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 30, "sampler": "uniform"})
+        if not res["ok"]:
+            assert res["mmfast"] and res["error"] == "InvalidMediaError", (end, backend, res)
+            continue
+        _check_frames(res, f"cut at {end} via {backend}")
+        np.testing.assert_array_equal(np.load(save), ref[res["indices"]], err_msg=f"cut at {end} via {backend}")
+        assert len(res["warnings"]) == 1 and "incomplete decode" in res["warnings"][0], (end, backend, res)
+        decoded += len(res["indices"])
+    assert decoded > 0, decoded  # most cuts keep frames: the check above did run
 
 
 def _packets(data: bytes) -> list[dict[str, Any]]:
     """Each video packet in decode order: byte range, frame number (pts order), key, disposable."""
     import av
 
-    from trtllm_mmfast.video.pyav_backend import h264_disposable, nal_length_size
+    from trtllm_mmfast.video._bitstream import h264_disposable, nal_length_size
 
     with av.open(io.BytesIO(data)) as c:
         cc = c.streams.video[0].codec_context
@@ -282,8 +288,9 @@ def _packets(data: bytes) -> list[dict[str, Any]]:
 DAMAGED_GOP = 30  # frames per GOP of the clip below; the damage is in the second GOP
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("what", ["zeroed-reference", "random-reference", "zeroed-keyframe", "zeroed-disposable"])
-def test_damaged_middle_gives_true_frames_and_one_warning(what, workers, tmp_path):
+def test_damaged_middle_gives_true_frames_and_one_warning(what, backend, workers, tmp_path):
     """A damaged packet mid-stream: every frame returned is exactly the source frame its index
     names (no concealed guesses), the damage is reported once, and nothing before it is lost.
     pyav decodes on from the next keyframe; opencv stops at the damage (a prefix)."""
@@ -303,19 +310,18 @@ def test_damaged_middle_gives_true_frames_and_one_warning(what, workers, tmp_pat
     damaged[lo:hi] = np.random.default_rng(3).bytes(hi - lo) if what.startswith("random") else bytes(hi - lo)
     path = _write(tmp_path, what, bytes(damaged))
     ref = reference_frames(full)
-    for backend in BACKENDS:
-        save = str(tmp_path / f"{backend}.npy")
-        res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 90, "sampler": "uniform"})
-        assert res["ok"], (backend, res)
-        _check_frames(res, f"{what} via {backend}")
-        got = res["indices"]
-        np.testing.assert_array_equal(np.load(save), ref[got], err_msg=f"{what} via {backend}")
-        assert victim["frame"] not in got, (backend, got)
-        assert len(res["warnings"]) == 1 and "incomplete decode" in res["warnings"][0], (backend, res)
-        assert set(range(DAMAGED_GOP - 4)) <= set(got), (backend, got)  # the GOP before: intact
-        if backend == "pyav":
-            # decodes on from the next keyframe (a zeroed packet no longer reads as disposable,
-            # so even a lost B-frame costs the rest of its GOP)
-            assert set(range(2 * DAMAGED_GOP, 90)) <= set(got), got
-        else:
-            assert got == list(range(len(got))), got  # OpenCV stops at the damage
+    save = str(tmp_path / f"{backend}.npy")
+    res = _decode(workers, backend, path, save=save, kwargs={"num_frames": 90, "sampler": "uniform"})
+    assert res["ok"], (backend, res)
+    _check_frames(res, f"{what} via {backend}")
+    got = res["indices"]
+    np.testing.assert_array_equal(np.load(save), ref[got], err_msg=f"{what} via {backend}")
+    assert victim["frame"] not in got, (backend, got)
+    assert len(res["warnings"]) == 1 and "incomplete decode" in res["warnings"][0], (backend, res)
+    assert set(range(DAMAGED_GOP - 4)) <= set(got), (backend, got)  # the GOP before: intact
+    if backend == "pyav":
+        # decodes on from the next keyframe (a zeroed packet no longer reads as disposable,
+        # so even a lost B-frame costs the rest of its GOP)
+        assert set(range(2 * DAMAGED_GOP, 90)) <= set(got), got
+    elif backend == "opencv":
+        assert got == list(range(len(got))), got  # OpenCV stops at the damage

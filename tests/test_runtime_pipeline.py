@@ -12,17 +12,17 @@ import pytest
 
 import trtllm_mmfast
 from trtllm_mmfast import DecodeError, InvalidMediaError, MediaTooLargeError, load_video
+from trtllm_mmfast.runtime import budget as budgets
 from trtllm_mmfast.runtime import executors, pipeline
+from trtllm_mmfast.runtime.budget import FrameBudget, holding, release_frames
 from trtllm_mmfast.runtime.loop import run
 from trtllm_mmfast.runtime.pipeline import (
-    FrameBudget,
-    holding,
     load_video_async,
     process_async,
-    release_frames,
 )
 from trtllm_mmfast.runtime.stats import StageTimings, Stats
-from trtllm_mmfast.video import opencv_backend
+from trtllm_mmfast.video.backend import HOST
+from trtllm_mmfast.video.reader import OpenedVideo
 
 FPS = 2  # the small clip (3 s) samples 6 frames of 96x64 at 2 fps
 CLIP_FRAME_BYTES = 6 * 64 * 96 * 3
@@ -40,31 +40,49 @@ def _fresh_runtime():
     yield
     executors.shutdown()
     assert [t.name for t in threading.enumerate() if t.name.startswith("mmfast-")] == []
-    pipeline.set_frame_budget(pipeline.DEFAULT_FRAME_BUDGET)
+    budgets.set_frame_budget(budgets.DEFAULT_FRAME_BUDGET)
     pipeline.set_decode_timeout(pipeline.DEFAULT_DECODE_TIMEOUT_S)
 
 
 def _slow_decode(monkeypatch, delay: float = 0.1, gate: threading.Event | None = None) -> dict[str, int]:
-    """Make opencv decodes slow; return live counters {"now", "max"} of decodes in progress."""
-    original = opencv_backend._OpenCVVideo.decode
+    """Make opencv decodes slow; return live counters {"now", "max"} of decodes in progress.
+
+    A decode is in progress from when its frame array is allocated (the runtime's allocator
+    has reserved the bytes by then) until it returns; the delay is spent right there.
+    """
+    original = OpenedVideo.decode
     counts = {"now": 0, "max": 0}
     lock = threading.Lock()
 
-    def decode(self, indices):
-        with lock:
-            counts["now"] += 1
-            counts["max"] = max(counts["max"], counts["now"])
-        try:
-            if gate is not None:
-                gate.wait(10)
-            else:
-                time.sleep(delay)
-            return original(self, indices)
-        finally:
-            with lock:
-                counts["now"] -= 1
+    def decode(self, indices, *, allocator=None):
+        if self.backend != "opencv":
+            return original(self, indices, allocator=allocator)
+        inner = allocator or HOST
+        started: list[bool] = []
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", decode)
+        class Slow:
+            device = inner.device
+
+            def empty(self, n, height, width):
+                frames = inner.empty(n, height, width)
+                with lock:
+                    started.append(True)
+                    counts["now"] += 1
+                    counts["max"] = max(counts["max"], counts["now"])
+                if gate is not None:
+                    gate.wait(10)
+                else:
+                    time.sleep(delay)
+                return frames
+
+        try:
+            return original(self, indices, allocator=Slow())
+        finally:
+            if started:
+                with lock:
+                    counts["now"] -= 1
+
+    monkeypatch.setattr(OpenedVideo, "decode", decode)
     return counts
 
 
@@ -93,14 +111,14 @@ def test_64_concurrent_loads_never_block_the_loop(small_clip, monkeypatch, no_le
     media-load worker. Up to 3 attempts: a blocking call on the loop fails all of them, while
     a CPU stolen by other processes on a small shared machine does not repeat reliably."""
     ref = load_video(small_clip, fps=FPS, backend="opencv")  # also warms cv2 up (import off the loop)
-    original = opencv_backend._OpenCVVideo.decode
+    original = OpenedVideo.decode
     decode_threads: set[str] = set()
 
-    def decode(self, indices):
+    def decode(self, indices, **kwargs):
         decode_threads.add(threading.current_thread().name)
-        return original(self, indices)
+        return original(self, indices, **kwargs)
 
-    monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", decode)
+    monkeypatch.setattr(OpenedVideo, "decode", decode)
 
     async def main():
         gaps: list[float] = []
@@ -228,7 +246,7 @@ def test_timeout_raises_decode_error_and_later_requests_run(small_clip, monkeypa
     gate = threading.Event()
     budget = FrameBudget(10 * CLIP_FRAME_BYTES)
     stats = Stats()
-    original = opencv_backend._OpenCVVideo.decode
+    original = OpenedVideo.decode
     _slow_decode(monkeypatch, gate=gate)
 
     async def main():
@@ -236,7 +254,7 @@ def test_timeout_raises_decode_error_and_later_requests_run(small_clip, monkeypa
         with pytest.raises(DecodeError, match="timed out after 0.2 s"):
             await load_video_async(small_clip, fps=FPS, backend="opencv", budget=budget, timeout=0.2, stats=stats)
         waited = time.perf_counter() - t0
-        monkeypatch.setattr(opencv_backend._OpenCVVideo, "decode", original)
+        monkeypatch.setattr(OpenedVideo, "decode", original)
         later = await load_video_async(small_clip, fps=FPS, budget=budget, stats=stats)
         return waited, later
 
@@ -333,10 +351,56 @@ def test_process_async_propagates_exceptions():
 
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="frame budget"):
-        pipeline.set_frame_budget(0)
+        budgets.set_frame_budget(0)
     with pytest.raises(ValueError, match="decode timeout"):
         pipeline.set_decode_timeout(-1)
-    pipeline.set_frame_budget(123)
-    assert pipeline.frame_budget().limit == 123
+    budgets.set_frame_budget(123)
+    assert budgets.frame_budget().limit == 123
     pipeline.set_decode_timeout(None)
     assert pipeline.decode_timeout() is None
+
+
+def test_load_video_async_repeats_load_videos_keywords():
+    """Keyword-only, with load_video's names and defaults (httpx's AsyncClient repeats Client's)."""
+    import inspect
+
+    sync = inspect.signature(load_video).parameters
+    async_ = inspect.signature(load_video_async).parameters
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for n, p in async_.items() if n != "source")
+    for name, p in sync.items():
+        if name in ("source", "allocator"):  # the runtime allocates (it reserves budget bytes first)
+            continue
+        assert async_[name].default == p.default and async_[name].annotation == p.annotation, name
+    assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in async_.values())
+
+
+def test_budget_names_are_still_importable_from_pipeline():
+    for name in ("FrameBudget", "frame_budget", "set_frame_budget", "release_frames", "holding", "DEFAULT_FRAME_BUDGET"):
+        assert getattr(pipeline, name) is getattr(budgets, name), name
+
+
+def test_more_frames_of_an_opened_video_decode_under_the_budget(small_clip, no_leaks):
+    """The seam for re-planned requests: a BudgetAllocator reserves before the frames exist."""
+    from trtllm_mmfast.runtime.budget import BudgetAllocator
+    from trtllm_mmfast.video import open_video
+
+    budget = FrameBudget(CLIP_FRAME_BYTES)
+    with open_video(small_clip, backend="opencv") as video:
+        alloc = BudgetAllocator(budget, label=video.label)
+        v = alloc.lease(video.decode(video.sample(fps=FPS), allocator=alloc))
+        assert budget.in_use == v.nbytes == CLIP_FRAME_BYTES and alloc.reserved == 0
+        with pytest.raises(MediaTooLargeError, match="more than the whole frame budget"):
+            video.decode(video.sample(num_frames=8), allocator=BudgetAllocator(budget, label=video.label))
+
+        class Boom:
+            device = "cpu"
+
+            def empty(self, n, height, width):
+                raise MemoryError("no room")
+
+        release_frames(v)
+        with pytest.raises(MemoryError):
+            video.decode([0], allocator=BudgetAllocator(budget, inner=Boom()))
+        assert budget.in_use == 0  # reserved, then given back when the allocation failed
+        more = BudgetAllocator(budget).lease(video.decode([0, 1]))  # host allocator: nothing reserved
+    assert budget.in_use == 0 and not release_frames(more)

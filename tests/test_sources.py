@@ -9,6 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from conftest import BACKENDS
 from trtllm_mmfast import InvalidMediaError, Limits, MediaTooLargeError, MMFastError, load_video
 
 
@@ -45,7 +46,7 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", list(BAD_INPUTS))
 def test_bad_bytes_raise_invalid_media(name, backend, no_leaks):
     data, msg = BAD_INPUTS[name]
@@ -53,13 +54,13 @@ def test_bad_bytes_raise_invalid_media(name, backend, no_leaks):
         load_video(data, backend=backend)
 
 
-@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_image_file_is_not_a_video(backend, no_leaks):
     with pytest.raises(InvalidMediaError):
         load_video(_png(), backend=backend)
 
 
-@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cut", [0.1, 0.5, 0.9])
 def test_truncated_mp4_index_at_end(cut, backend, small_clip, no_leaks):
     # moov after mdat (the encoder default): a cut file has no index, nothing is decodable
@@ -67,7 +68,7 @@ def test_truncated_mp4_index_at_end(cut, backend, small_clip, no_leaks):
         load_video(small_clip[: int(len(small_clip) * cut)], num_frames=90, backend=backend)
 
 
-@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_truncated_mp4_faststart_returns_the_frames_it_has(cut, backend, no_leaks, caplog):
     from conftest import clip_bytes, reference_frames

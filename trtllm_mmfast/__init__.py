@@ -27,8 +27,8 @@ from .errors import (
 from .runtime.pipeline import load_video_async
 from .types import BackendName, SamplerName, VideoFormat, VideoFrames, VideoMetadata
 from .video.api import load_video
-from .video.backend import available as available_backends
 from .video.fetch_guard import FetchPolicy
+from .video.registry import available as available_backends
 from .video.limits import Limits
 from .video.policy import SourcePolicy
 from .video.sampling import Qwen3VLSampler, UniformSampler, get_sampler

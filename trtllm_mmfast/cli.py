@@ -29,7 +29,7 @@ def info(as_json: bool) -> None:
     nothing is patched; TensorRT-LLM is imported when installed, which can take a while)."""
     from .integrations.tensorrt_llm import summary
     from .versions import library_versions
-    from .video.backend import available
+    from .video.registry import available
 
     report = {"versions": library_versions(), "backends": available(), "tensorrt_llm": summary()}
     if as_json:
@@ -123,7 +123,7 @@ def serve(
         ctx.exit(2)
     from .errors import MMFastError
     from .integrations.tensorrt_llm import enable, reexec_argv, serve_argv, with_argv
-    from .video.backend import resolve
+    from .video.registry import resolve
 
     try:
         resolve(video_backend)

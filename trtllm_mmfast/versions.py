@@ -10,10 +10,9 @@ from typing import Any
 
 __all__ = ["library_versions"]
 
+# The decoder backends' native modules (cv2, av, ...) come from the registry: ``_backend_dists``.
 _DISTS = {
     "numpy": "numpy",
-    "cv2": "opencv-python-headless",
-    "av": "av",
     "torch": "torch",
     "torchvision": "torchvision",
     "transformers": "transformers",
@@ -30,6 +29,22 @@ def _dist_version(dist: str) -> str | None:
         return None
 
 
+def _backend_dists() -> dict[str, str]:
+    """module -> distribution for the native modules the registered video backends need."""
+    from .video import registry
+
+    modules: dict[str, None] = {}
+    for name in registry.names()[:-1]:  # without "auto"
+        try:
+            modules.update(dict.fromkeys(getattr(registry.get(name), "modules", ())))
+        except ImportError:  # a plug-in backend whose module is missing: `info` lists it as unavailable
+            continue
+    if not modules:
+        return {}
+    dists = importlib.metadata.packages_distributions()  # cv2 -> opencv-python-headless, ...
+    return {m: (dists.get(m) or [m])[0] for m in modules}
+
+
 def library_versions(*, details: bool = True) -> dict[str, Any]:
     """name -> version (None when not installed); with details, cv2's stream backends and FFmpeg libs.
 
@@ -39,9 +54,10 @@ def library_versions(*, details: bool = True) -> dict[str, Any]:
     from . import __version__
 
     out["trtllm_mmfast"] = __version__
-    for mod, dist in _DISTS.items():
+    backends = _backend_dists()
+    for mod, dist in {"numpy": _DISTS["numpy"], **backends, **_DISTS}.items():
         out[mod] = _dist_version(dist)
-    if details and out["cv2"]:
+    if details and out.get("cv2"):
         try:
             import cv2
 
@@ -51,7 +67,7 @@ def library_versions(*, details: bool = True) -> dict[str, Any]:
             out["cv2_stream_backends"] = [reg.getBackendName(b) for b in get()] if get else []
         except ImportError as e:  # wheel present but broken
             out["cv2"] = f"broken: {e}"
-    if details and out["av"]:
+    if details and out.get("av"):
         try:
             import av
 

@@ -75,7 +75,7 @@ class RequestPath:
         if mode.is_stock or not mode.sparse:
             self.backend = "opencv"
         else:
-            from ..video.backend import resolve
+            from ..video.registry import resolve
 
             self.backend = resolve("auto").name  # pyav when installed
 

@@ -16,18 +16,8 @@ from .executors import (
     shutdown,
 )
 from .loop import install, is_uvloop, run
-from .pipeline import (
-    DEFAULT_DECODE_TIMEOUT_S,
-    DEFAULT_FRAME_BUDGET,
-    FrameBudget,
-    frame_budget,
-    holding,
-    load_video_async,
-    process_async,
-    release_frames,
-    set_decode_timeout,
-    set_frame_budget,
-)
+from .budget import DEFAULT_FRAME_BUDGET, FrameBudget, frame_budget, holding, release_frames, set_frame_budget
+from .pipeline import DEFAULT_DECODE_TIMEOUT_S, load_video_async, process_async, set_decode_timeout
 from .stats import StageTimings, Stats, global_stats
 
 __all__ = [

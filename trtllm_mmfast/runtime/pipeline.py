@@ -1,15 +1,14 @@
 """Async load + process: ``load_video`` in the media-load pool, the HF processor in the
 input-processing pool, with stage timings, a decoded-frame byte budget and a decode timeout.
 
-Frame budget (backpressure)
-    Decoded frames in flight are bounded in bytes (``DEFAULT_FRAME_BUDGET``, 2 GiB;
-    ``set_frame_budget``, or a ``FrameBudget`` passed as ``budget=``). A request's bytes
-    (sampled count x H x W x 3) are known after probing and sampling, before the frame
-    array is allocated: the worker thread reserves them right there (``LoadTrace.on_plan``),
-    blocking in FIFO order while they do not fit. A request larger than the whole budget
-    fails at once with ``MediaTooLargeError``. The reservation is released by
-    ``release_frames(video)`` (or ``with holding(video): ...``), or, at the latest, when
-    the frames array is garbage-collected; a failed or abandoned load releases at once.
+Frame budget (backpressure; the budget itself is ``budget.FrameBudget``)
+    The worker passes ``load_video`` a ``BudgetAllocator`` that, after opening and sampling and
+    before the frame array is allocated, reserves the frame bytes from the budget (blocking
+    in FIFO order while they do not fit) and then allocates host memory. A request larger
+    than the whole budget fails at once with ``MediaTooLargeError``. The result holds the
+    bytes until ``release_frames(video)`` (or ``with holding(video): ...``), or, at the
+    latest, until its frames array is garbage-collected; a failed or abandoned load
+    releases at once.
 
     Deadlock: waiting happens in media-load workers, and the budget is given back by
     callers, never by a media-load worker, so the pool cannot wait on itself. A caller
@@ -29,20 +28,30 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import contextvars
 import os
-import threading
 import time
-import weakref
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import DecodeTimeoutError, MediaTooLargeError
+from ..errors import DecodeTimeoutError
 from ..types import VideoFrames
-from ..video.api import LoadTrace, load_video
+from ..video.api import load_video
 from ..video.fetch import FetchPolicy, fetch, is_http_url
+from ..video.limits import Limits
+from ..video.policy import SourcePolicy
+from ..video.sampling import SamplerLike
+from .budget import (  # re-exported: runtime.pipeline is where callers have found them
+    DEFAULT_FRAME_BUDGET,
+    Abandoned,
+    BudgetAllocator,
+    FrameBudget,
+    check_positive,
+    frame_budget,
+    holding,
+    release_frames,
+    set_frame_budget,
+)
 from .executors import input_processing_pool, media_load_pool, run_in
 from .stats import StageTimings, Stats, global_stats
 
@@ -60,121 +69,12 @@ __all__ = [
     "set_frame_budget",
 ]
 
-DEFAULT_FRAME_BUDGET = 2 * 1024**3
 DEFAULT_DECODE_TIMEOUT_S = 300.0
 
 T = TypeVar("T")
 
 
-class _Abandoned(Exception):
-    """The caller gave up (timeout or cancellation) before the worker got this far."""
-
-
-def _check_positive(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number or None, got {value!r}")
-
-
-class FrameBudget:
-    """A FIFO byte semaphore for decoded frames, acquired by (blocking) worker threads.
-
-    ``limit_bytes=None`` disables the bound (bytes are still counted).
-    """
-
-    def __init__(self, limit_bytes: int | None = DEFAULT_FRAME_BUDGET) -> None:
-        if limit_bytes is not None:
-            _check_positive(limit_bytes, "frame budget (bytes)")
-        self._limit = limit_bytes
-        self._used = 0
-        self._peak = 0
-        self._cond = threading.Condition()
-        self._queue: deque[object] = deque()
-
-    @property
-    def limit(self) -> int | None:
-        return self._limit
-
-    @property
-    def in_use(self) -> int:
-        """Bytes reserved now."""
-        return self._used
-
-    @property
-    def peak(self) -> int:
-        """Most bytes ever reserved at once (``reset_peak`` restarts it)."""
-        return self._peak
-
-    @property
-    def waiting(self) -> int:
-        """Requests waiting for bytes now."""
-        return len(self._queue)
-
-    def reset_peak(self) -> None:
-        with self._cond:
-            self._peak = self._used
-
-    def set_limit(self, limit_bytes: int | None) -> None:
-        """Change the bound; waiters re-check (ones now larger than the bound fail)."""
-        if limit_bytes is not None:
-            _check_positive(limit_bytes, "frame budget (bytes)")
-        with self._cond:
-            self._limit = limit_bytes
-            self._cond.notify_all()
-
-    def _check_fits(self, nbytes: int, label: str) -> None:
-        if self._limit is not None and nbytes > self._limit:
-            raise MediaTooLargeError(
-                f"{label}: the decoded frames need {nbytes} bytes, more than the whole frame budget "
-                f"of {self._limit} bytes (sample fewer frames, or raise the budget)"
-            )
-
-    def acquire(self, nbytes: int, *, label: str = "request", cancelled: Callable[[], bool] | None = None) -> None:
-        """Reserve ``nbytes``, blocking (first come, first served) until they fit.
-
-        Raises ``MediaTooLargeError`` if they never can; ``_Abandoned`` if ``cancelled()``
-        turns true while waiting (``wake()`` makes waiters re-check it).
-        """
-        with self._cond:
-            self._check_fits(nbytes, label)
-            ticket = object()
-            self._queue.append(ticket)
-            try:
-                while self._queue[0] is not ticket or (
-                    self._limit is not None and self._used + nbytes > self._limit
-                ):
-                    if cancelled is not None and cancelled():
-                        raise _Abandoned()
-                    self._cond.wait()
-                    self._check_fits(nbytes, label)  # the limit may have shrunk
-                self._used += nbytes
-                self._peak = max(self._peak, self._used)
-            finally:
-                self._queue.remove(ticket)
-                self._cond.notify_all()  # the next in line may fit now
-
-    def release(self, nbytes: int) -> None:
-        with self._cond:
-            self._used -= nbytes
-            self._cond.notify_all()
-
-    def wake(self) -> None:
-        """Make waiters re-check their ``cancelled`` callbacks."""
-        with self._cond:
-            self._cond.notify_all()
-
-
-_budget = FrameBudget()
 _decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT_S
-
-
-def frame_budget() -> FrameBudget:
-    """The process-wide frame budget (used when no ``budget=`` is given)."""
-    return _budget
-
-
-def set_frame_budget(nbytes: int | None) -> None:
-    """Bound decoded-frame bytes in flight process-wide (``None``: unbounded)."""
-    _budget.set_limit(nbytes)
 
 
 def decode_timeout() -> float | None:
@@ -185,61 +85,8 @@ def set_decode_timeout(seconds: float | None) -> None:
     """Default per-request decode timeout in seconds (``None``: none)."""
     global _decode_timeout
     if seconds is not None:
-        _check_positive(seconds, "decode timeout (seconds)")
+        check_positive(seconds, "decode timeout (seconds)")
     _decode_timeout = seconds
-
-
-# ---- frame leases: which VideoFrames hold which budget bytes --------------------------------
-
-_leases: dict[int, tuple[weakref.ref[VideoFrames], weakref.finalize]] = {}
-_leases_lock = threading.Lock()
-
-
-def _lease(video: VideoFrames, budget: FrameBudget, nbytes: int) -> None:
-    """Tie ``nbytes`` of ``budget`` to ``video``: released by ``release_frames`` or GC of its frames."""
-    key = id(video)
-
-    def give_back() -> None:
-        budget.release(nbytes)
-        with _leases_lock:
-            entry = _leases.get(key)
-            if entry is not None and entry[1] is fin:
-                del _leases[key]
-
-    try:
-        fin = weakref.finalize(video.frames, give_back)
-    except TypeError:  # frames type without weakref support: tie it to the container object
-        fin = weakref.finalize(video, give_back)
-    fin.atexit = False
-    with _leases_lock:
-        _leases[key] = (weakref.ref(video), fin)
-
-
-def release_frames(video: VideoFrames) -> bool:
-    """Give ``video``'s frame-budget bytes back now (call when done with its frames).
-
-    Idempotent; returns whether anything was released. Frames from ``load_video`` (not the
-    async one) hold no budget.
-    """
-    with _leases_lock:
-        entry = _leases.get(id(video))
-    if entry is None or entry[0]() is not video:
-        return False
-    detached = entry[1].detach()
-    if detached is None:
-        return False
-    _, func, args, kwargs = detached
-    func(*args, **kwargs)
-    return True
-
-
-@contextlib.contextmanager
-def holding(video: VideoFrames) -> Iterator[VideoFrames]:
-    """``with holding(await load_video_async(...)) as v: ...`` releases the budget on exit."""
-    try:
-        yield video
-    finally:
-        release_frames(video)
 
 
 # ---- load --------------------------------------------------------------------------------
@@ -268,48 +115,32 @@ class _LoadJob:
         self.times = StageTimings()  # written by the worker; copied out on completion
         self.abandoned = False
         self.cf: concurrent.futures.Future[VideoFrames] | None = None
-        self._reserved = 0
+        self.alloc = BudgetAllocator(budget, label=label, cancelled=lambda: self.abandoned)
         self._submitted = time.perf_counter()
         self._started: float | None = None  # when a worker picked the request up
-        self._waiting_since: float | None = None  # set while blocked on the budget
-        self._waited = 0.0  # finished budget waits
         self._timer = loop.call_later(timeout, self._check_timeout) if timeout is not None else None
 
     # -- worker thread --
-    def work(self, source: Any, kwargs: dict[str, Any]) -> VideoFrames:
+    def work(self, source: Any, options: dict[str, Any]) -> VideoFrames:
         self._started = time.perf_counter()
         self.times.queue = self._started - self._submitted
         if self.abandoned:
-            raise _Abandoned()
-        trace = LoadTrace()
-
-        def plan(nbytes: int) -> None:
-            self.times.read = trace.read_s
-            if self.abandoned:
-                raise _Abandoned()
-            self._waiting_since = t0 = time.perf_counter()
-            try:
-                self.budget.acquire(nbytes, label=self.label, cancelled=lambda: self.abandoned)
-            finally:
-                self._waited = time.perf_counter() - t0
-                self._waiting_since = None
-            self._reserved = nbytes
-            self.times.budget_wait = self._waited
-
-        trace.on_plan = plan
+            raise Abandoned()
+        alloc = self.alloc
         try:
-            video = load_video(source, trace=trace, **kwargs)
+            # The allocator is called after opening and sampling, before any pixel is decoded:
+            # "read" ends there, then it waits for budget (not counted against the timeout).
+            video = load_video(source, allocator=alloc, **options)
         except BaseException:
-            if self._reserved:
-                self.budget.release(self._reserved)
-                self._reserved = 0
+            alloc.release()
             raise
         finally:
-            trace.on_plan = None  # break the trace <-> plan cycle, so frames free promptly
-        self.times.decode = trace.decode_s
-        if self._reserved:
-            _lease(video, self.budget, self._reserved)
-        return video
+            alloc.cancelled = None  # break the job -> alloc -> callback -> job cycle, so frames free promptly
+            if alloc.requested_at is not None:
+                self.times.read = alloc.requested_at - self._started
+                self.times.budget_wait = alloc.waited
+        self.times.decode = time.perf_counter() - alloc.reserved_at  # type: ignore[operator]
+        return alloc.lease(video)
 
     def done(self, cf: concurrent.futures.Future[VideoFrames]) -> None:
         """(any thread) The worker finished: hand over to the loop, or discard."""
@@ -355,12 +186,12 @@ class _LoadJob:
 
     def _active_s(self) -> float:
         """Seconds the worker has spent on this request, not counting budget waits."""
-        started, waiting_since = self._started, self._waiting_since
+        started, waiting_since, waited = self._started, self.alloc.waiting_since, self.alloc.waited
         if started is None:
             return 0.0
         now = time.perf_counter()
         waiting = now - waiting_since if waiting_since is not None else 0.0
-        return now - started - self._waited - waiting
+        return now - started - waited - waiting
 
     def _check_timeout(self) -> None:
         self._timer = None
@@ -386,14 +217,21 @@ async def load_video_async(
     source: Any,
     /,
     *,
+    fps: float | None = None,
+    num_frames: int | None = None,
+    sampler: SamplerLike = "qwen3_vl",
+    backend: str = "auto",
+    limits: Limits | None = None,
+    decoder_threads: int | None = None,
+    policy: SourcePolicy | None = None,
     timings: StageTimings | None = None,
     stats: Stats | None = None,
     budget: FrameBudget | None = None,
     timeout: float | None = _UNSET,
     fetch_policy: FetchPolicy | None = None,
-    **load_video_kwargs: Any,
 ) -> VideoFrames:
-    """``load_video(source, **load_video_kwargs)`` in the media-load pool.
+    """``load_video(source, fps=, num_frames=, sampler=, backend=, limits=, decoder_threads=,
+    policy=)`` in the media-load pool, with the frame bytes reserved from a budget.
 
     ``source`` may also be an ``http(s)://`` URL: it is fetched into memory first, on the
     loop, under ``fetch_policy`` (default ``video.fetch.DEFAULT_FETCH_POLICY``: public
@@ -406,12 +244,16 @@ async def load_video_async(
     the result holds its bytes until ``release_frames(video)`` or until its frames are freed.
     ``timeout``: seconds of active work before ``DecodeError`` (default ``decode_timeout()``).
     """
+    options = dict(
+        fps=fps, num_frames=num_frames, sampler=sampler, backend=backend, limits=limits,
+        decoder_threads=decoder_threads, policy=policy,
+    )  # fmt: skip
     loop = asyncio.get_running_loop()
     stats = stats if stats is not None else global_stats()
     if timeout is _UNSET:
         timeout = _decode_timeout
     elif timeout is not None:
-        _check_positive(timeout, "timeout")
+        check_positive(timeout, "timeout")
     label = _label(source)
     if is_http_url(source):
         try:
@@ -419,9 +261,9 @@ async def load_video_async(
         except Exception as e:
             stats.error(type(e).__name__)
             raise
-    job = _LoadJob(loop, budget if budget is not None else _budget, timeout, label)
+    job = _LoadJob(loop, budget if budget is not None else frame_budget(), timeout, label)
     ctx = contextvars.copy_context()
-    job.cf = media_load_pool().submit(ctx.run, job.work, source, load_video_kwargs)
+    job.cf = media_load_pool().submit(ctx.run, job.work, source, options)
     job.cf.add_done_callback(job.done)
     try:
         video = await job.out

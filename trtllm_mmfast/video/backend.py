@@ -1,25 +1,32 @@
-"""The decoder-backend contract and the registry that names backends.
+"""The decoder-backend contract: what a backend module provides and what its decode returns.
 
 A backend opens a ``MediaSource`` (learning frame count, fps and size without decoding
-pixels), then decodes a sorted list of source indices straight into one preallocated
-uint8 (N, H, W, 3) RGB array. Backends import their native library lazily, so the
-registry can list them without importing cv2, av or CUDA libraries.
+pixels), then decodes a sorted list of source indices straight into one frame array the
+caller's ``Allocator`` provides (host numpy memory today; a device tensor for a GPU backend),
+and returns one ``Decoded``. Nothing here knows which backends exist: ``registry`` names
+them and imports their modules lazily.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from typing import Callable, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import BackendUnavailableError
 from .source import MediaSource
 
-__all__ = ["Backend", "OpenedVideo", "StreamInfo", "available", "get", "names", "register", "resolve"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "HOST",
+    "Allocator",
+    "Backend",
+    "BackendVideo",
+    "Decoded",
+    "FrameSink",
+    "HostAllocator",
+    "StreamInfo",
+    "frame_nbytes",
+]
 
 
 @dataclass(frozen=True)
@@ -30,102 +37,101 @@ class StreamInfo:
     fps: float
     width: int
     height: int
-    codec: str = ""
 
     @property
     def duration(self) -> float:
         return self.total_num_frames / self.fps if self.fps > 0 else 0.0
 
 
-class OpenedVideo(Protocol):
+def frame_nbytes(num_frames: int, height: int, width: int) -> int:
+    """Bytes of ``num_frames`` uint8 RGB frames: what a frame budget reserves before decoding."""
+    return int(num_frames) * int(height) * int(width) * 3
+
+
+class Allocator(Protocol):
+    """Provides the output array of one decode, so the caller decides where frames live.
+
+    ``device`` names the memory the frames take ("cpu" for host memory), so that a budget
+    counts bytes of the right memory; ``empty`` returns a writable, C-contiguous uint8
+    (n, height, width, 3) array (numpy on "cpu"; e.g. a CUDA tensor for a GPU backend).
+    """
+
+    device: str
+
+    def empty(self, n: int, height: int, width: int) -> Any: ...
+
+
+class HostAllocator:
+    """Frames in host memory: one ``numpy.empty`` per decode."""
+
+    device = "cpu"
+
+    def empty(self, n: int, height: int, width: int) -> np.ndarray:
+        return np.empty((n, height, width, 3), dtype=np.uint8)
+
+
+HOST = HostAllocator()
+
+
+@dataclass(frozen=True, eq=False)
+class Decoded:
+    """The result of one ``decode``: the frames, which source frames they are, and what was wrong.
+
+    ``frames``: uint8 (N, H, W, 3) RGB, C-contiguous, from the caller's allocator (a smaller
+    copy when targets were left out). ``indices``: the source index of each frame, sorted
+    (repeats allowed). ``info``: the stream facts as known after decoding (a display rotation
+    learnt from the first frame swaps width and height). ``damage``: what was wrong with the
+    input (truncation, decode errors, frames left out), or None for an intact decode.
+    """
+
+    frames: Any = field(repr=False)
+    indices: np.ndarray
+    info: StreamInfo
+    damage: str | None = None
+
+    def __post_init__(self) -> None:
+        idx = self.indices
+        if not isinstance(idx, np.ndarray) or idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise ValueError(f"Decoded.indices must be a 1-D integer array, got {idx!r}")
+        if np.any(np.diff(idx) < 0):
+            raise ValueError(f"Decoded.indices must be sorted, got {idx.tolist()[:10]}")
+        shape = tuple(self.frames.shape)
+        want = (len(idx), self.info.height, self.info.width, 3)
+        if shape != want:
+            raise ValueError(f"Decoded.frames has shape {shape}, expected {want} (indices x info size x RGB)")
+        f = self.frames
+        if isinstance(f, np.ndarray) and (f.dtype != np.uint8 or not f.flags.c_contiguous):
+            raise ValueError(f"Decoded.frames must be C-contiguous uint8, got {f.dtype}")
+
+
+class BackendVideo(Protocol):
+    """One source opened by a backend (what ``Backend.open`` returns)."""
+
     info: StreamInfo
 
-    def decode(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode ``indices`` (sorted, may repeat) -> (frames (N,H,W,3) uint8 RGB, indices decoded).
-
-        Targets that could not be decoded (damaged or truncated input) are left out of both.
-        """
+    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        """Decode ``indices`` (sorted, may repeat, each in [0, total_num_frames)) into frames
+        from ``allocator``. Targets that could not be decoded (damaged or truncated input)
+        are left out of the result, and ``Decoded.damage`` says why. May be called again."""
         ...
 
     def close(self) -> None: ...
 
 
-# Optional on an OpenedVideo: ``damage: str | None``, read after ``decode``: what was wrong with
-# the input (truncation, decode errors, frames left out), for the one warning ``load_video`` logs.
-
-
 class Backend(Protocol):
+    """What a backend module exposes as ``BACKEND``; the registry sets ``name`` from its table."""
+
     name: str
     extra: str | None  # the pip extra that installs it, None when in core
     priority: int  # "auto" picks the available exact CPU backend with the highest priority
     auto: bool  # may "auto" pick it?
+    modules: tuple[str, ...]  # native modules it needs (their versions are reported by `info`)
 
     def unavailable_reason(self) -> str | None:
         """None when usable here, else why not (missing module, no GPU, ...)."""
         ...
 
-    def open(self, source: MediaSource, *, decoder_threads: int) -> OpenedVideo: ...
-
-
-_REGISTRY: dict[str, Backend] = {}
-
-B = TypeVar("B")
-
-
-def register(name: str) -> Callable[[type[B]], type[B]]:
-    """Class decorator: instantiate the backend class and register it under ``name``."""
-
-    def deco(cls: type[B]) -> type[B]:
-        if name in _REGISTRY:
-            raise ValueError(f"video backend {name!r} is already registered")
-        inst = cls()
-        inst.name = name  # type: ignore[attr-defined]
-        _REGISTRY[name] = inst  # type: ignore[assignment]
-        return cls
-
-    return deco
-
-
-def names() -> list[str]:
-    """Every registered backend name (installed or not), plus ``auto``."""
-    _load_builtin()
-    return sorted(_REGISTRY) + ["auto"]
-
-
-def get(name: str) -> Backend:
-    """The backend called ``name``; unknown names raise ``ValueError`` listing the valid ones."""
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown video backend {name!r}; valid: {', '.join(names())}") from None
-
-
-def available() -> dict[str, str | None]:
-    """name -> None if usable here, else the reason it is not."""
-    _load_builtin()
-    return {name: b.unavailable_reason() for name, b in sorted(_REGISTRY.items())}
-
-
-def resolve(name: str) -> Backend:
-    """``auto`` -> the highest-priority usable auto backend; a name -> that backend if usable."""
-    if name != "auto":
-        backend = get(name)
-        reason = backend.unavailable_reason()
-        if reason is not None:
-            raise BackendUnavailableError(name, backend.extra, reason)
-        return backend
-    _load_builtin()
-    candidates = sorted((b for b in _REGISTRY.values() if b.auto), key=lambda b: -b.priority)
-    for b in candidates:
-        if b.unavailable_reason() is None:
-            return b
-    raise BackendUnavailableError("auto", None, "no video backend is usable; is opencv-python-headless installed?")
-
-
-def _load_builtin() -> None:
-    # Importing the modules registers them; they import nothing heavy at module level.
-    from . import opencv_backend, pyav_backend  # noqa: F401
+    def open(self, source: MediaSource, *, decoder_threads: int) -> BackendVideo: ...
 
 
 class FrameSink:
@@ -135,18 +141,18 @@ class FrameSink:
     a repeated index is decoded once and copied to its other slots.
     """
 
-    def __init__(self, indices: np.ndarray, height: int, width: int) -> None:
+    def __init__(self, indices: np.ndarray, height: int, width: int, allocator: Allocator = HOST) -> None:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.ndim != 1 or len(idx) == 0:
             raise ValueError("indices must be a non-empty 1-D array")
         if np.any(np.diff(idx) < 0):
             raise ValueError("indices must be sorted")
         self.indices = idx
-        self.frames = np.empty((len(idx), height, width, 3), dtype=np.uint8)
+        self.frames = allocator.empty(len(idx), height, width)
         self.targets, self._starts, self._counts = np.unique(idx, return_index=True, return_counts=True)
         self._filled = np.zeros(len(self.targets), dtype=bool)
 
-    def slot(self, k: int) -> np.ndarray:
+    def slot(self, k: int) -> Any:
         """The (H, W, 3) view to write the k-th unique target into."""
         return self.frames[self._starts[k]]
 
@@ -160,8 +166,30 @@ class FrameSink:
         """Leave the k-th unique target out of the result after all (its number proved uncertain)."""
         self._filled[k] = False
 
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
+    def transpose_size(self) -> None:
+        """Swap height and width before any slot is written (a quarter-turn display rotation):
+        the same buffer, so the bytes the caller reserved still hold."""
+        n, h, w, _ = self.frames.shape
+        self.frames = self.frames.reshape(n, w, h, 3)
+
+    def result(self, info: StreamInfo, damage: str | None = None) -> Decoded:
         if self._filled.all():
-            return self.frames, self.indices
+            return Decoded(self.frames, self.indices, info, damage)
         keep = np.repeat(self._filled, self._counts)
-        return np.ascontiguousarray(self.frames[keep]), self.indices[keep]
+        kept = self.frames[keep]
+        if isinstance(kept, np.ndarray):
+            kept = np.ascontiguousarray(kept)
+        return Decoded(kept, self.indices[keep], info, damage)
+
+
+_MOVED_TO_REGISTRY = frozenset({"available", "get", "names", "resolve"})
+
+
+def __getattr__(name: str) -> Any:
+    # The registry used to live here; integration code still imports ``backend.resolve``.
+    # Forwarded lazily, so the contract never imports the registry (no import cycle).
+    if name in _MOVED_TO_REGISTRY:
+        from . import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

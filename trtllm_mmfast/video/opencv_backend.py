@@ -9,7 +9,8 @@ When used, the ``BytesIO`` stays referenced until the capture is released (nativ
 reads from it). The ``pyav`` backend (``auto``'s choice) decodes from memory safely.
 
 One ``grab()`` per frame up to the last target (and a few past it, to notice an early end),
-``retrieve()`` only at targets, BGR->RGB straight into the output array.
+``retrieve()`` only at targets, BGR->RGB straight into the output array. A second ``decode``
+of the same opened video reopens the capture and reads from the start again.
 
 Damaged input: OpenCV stops at the first packet its decoder rejects (as TensorRT-LLM's stock
 loader does), so the result is the frames before it. Frames are numbered in output order, so the
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidMediaError
-from .backend import FrameSink, StreamInfo, register
+from .backend import Allocator, Decoded, FrameSink, StreamInfo
 from .source import MediaSource
 
 log = logging.getLogger(__name__)
@@ -93,25 +94,38 @@ class _OpenCVVideo:
         self._cv2 = cv2
         self._stream: io.BytesIO | None = None  # must outlive self._cap
         self._tmp_path: str | None = None
-        self.damage: str | None = None  # set by decode when the stream stopped early
-        params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+        self._cap: Any = None
+        self._params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+        self._target: str | None = source.path  # what VideoCapture opens (None: the stream)
+        self._api: int | None = None
+        self._rewind = False  # frames were grabbed: a later decode starts from a fresh capture
         try:
-            if source.path is not None:
-                self._cap = cv2.VideoCapture(source.path, cv2.CAP_FFMPEG, params)
-            else:
-                api = stream_backend_id(cv2)
-                if api is not None:
+            if source.path is None:
+                self._api = stream_backend_id(cv2)
+                if self._api is not None:
                     self._stream = io.BytesIO(source.data)  # type: ignore[arg-type]
-                    self._cap = cv2.VideoCapture(self._stream, api, params)
                 else:
-                    self._tmp_path = self._spill(source.data)  # type: ignore[arg-type]
-                    self._cap = cv2.VideoCapture(self._tmp_path, cv2.CAP_FFMPEG, params)
+                    self._target = self._tmp_path = self._spill(source.data)  # type: ignore[arg-type]
+            self._open_capture()
             if not self._cap.isOpened():
                 raise InvalidMediaError(f"{source.label}: not a decodable video (OpenCV could not open it)")
             self.info = self._probe(source.label)
         except BaseException:
             self.close()
             raise
+
+    def _open_capture(self) -> None:
+        # Frames are numbered from the start of the stream: OpenCV's frame seeking is not exact,
+        # so decoding a second set of indices reopens the capture rather than seeking back.
+        cv2 = self._cv2
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+        if self._stream is not None:
+            self._stream.seek(0)
+            self._cap = cv2.VideoCapture(self._stream, self._api, self._params)
+        else:
+            self._cap = cv2.VideoCapture(self._target, cv2.CAP_FFMPEG, self._params)
 
     @staticmethod
     def _spill(data: bytes) -> str:
@@ -134,13 +148,14 @@ class _OpenCVVideo:
             raise InvalidMediaError(
                 f"{label}: no usable video stream (frames={total}, fps={fps:g}, size={width}x{height})"
             )
-        fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
-        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
-        return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height, codec=codec)
+        return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height)
 
-    def decode(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
+        if self._rewind:
+            self._open_capture()
+        self._rewind = True
         cv2, cap = self._cv2, self._cap
-        sink = FrameSink(indices, self.info.height, self.info.width)
         targets = sink.targets
         stamps: list[float] = []  # presentation time (ms) of each grabbed frame
         taken: list[tuple[int, int]] = []  # (k, frame number) of each target written
@@ -159,25 +174,25 @@ class _OpenCVVideo:
                     sink.filled(k)
                     taken.append((k, pos))
                 k += 1
-        self.damage = None
+        damage = None
         if ended and len(stamps) < self.info.total_num_frames:
             bad = first_uncertain(stamps, self.info.fps)
             dropped = [k for k, pos in taken if pos >= bad]
             for k in dropped:
                 sink.unfill(k)
-            self.damage = (
+            damage = (
                 f"the stream ended after {len(stamps)} of the {self.info.total_num_frames} frames OpenCV"
                 " counted (a cut file, a decode error, or a container OpenCV miscounts)"
             )
             if dropped:
-                self.damage += (
+                damage += (
                     f"; {len(dropped)} frame(s) just before the stop left out"
                     " (frames lost ahead of them make their numbers uncertain)"
                 )
-        return sink.result()
+        return sink.result(self.info, damage)
 
     def close(self) -> None:
-        cap = getattr(self, "_cap", None)
+        cap = self._cap
         if cap is not None:
             cap.release()
             self._cap = None
@@ -190,12 +205,12 @@ class _OpenCVVideo:
             self._tmp_path = None
 
 
-@register("opencv")
 class OpenCVBackend:
-    name = "opencv"
+    name = ""  # set by the registry (its table names the backend)
     extra: str | None = None  # opencv-python-headless is a core dependency
     priority = 10
     auto = True
+    modules = ("cv2",)
 
     def unavailable_reason(self) -> str | None:
         try:
@@ -206,3 +221,6 @@ class OpenCVBackend:
 
     def open(self, source: MediaSource, *, decoder_threads: int) -> _OpenCVVideo:
         return _OpenCVVideo(source, decoder_threads)
+
+
+BACKEND = OpenCVBackend()
