@@ -178,11 +178,3 @@ def test_registry_errors_name_the_value_and_the_fix(monkeypatch):
     monkeypatch.setenv(registry.ENV_VAR, "cv=trtllm_mmfast.video.opencv_backend")
     with pytest.raises(ValueError, match=r"already the video backend 'opencv'; use that name instead of 'cv'"):
         registry.names()
-
-
-def test_old_import_location_still_resolves():
-    from trtllm_mmfast.video import backend
-
-    assert backend.resolve is registry.resolve and backend.names is registry.names
-    with pytest.raises(AttributeError):
-        backend.nothing_here  # noqa: B018

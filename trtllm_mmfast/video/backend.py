@@ -180,16 +180,3 @@ class FrameSink:
         if isinstance(kept, np.ndarray):
             kept = np.ascontiguousarray(kept)
         return Decoded(kept, self.indices[keep], info, damage)
-
-
-_MOVED_TO_REGISTRY = frozenset({"available", "get", "names", "resolve"})
-
-
-def __getattr__(name: str) -> Any:
-    # The registry used to live here; integration code still imports ``backend.resolve``.
-    # Forwarded lazily, so the contract never imports the registry (no import cycle).
-    if name in _MOVED_TO_REGISTRY:
-        from . import registry
-
-        return getattr(registry, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -88,7 +88,7 @@ _state: _Enabled | None = None
 
 def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str, video_sampling: str | None):
     from ...runtime.executors import resolve_workers
-    from ...video.backend import resolve
+    from ...video.registry import resolve
 
     resolve_workers("input_processing", input_processing_workers)
     media_workers = resolve_workers("media_load", media_load_workers)

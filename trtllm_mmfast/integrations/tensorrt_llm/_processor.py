@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,20 +30,6 @@ log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 _SAMPLING_KWARGS = ("fps", "num_frames", "do_sample_frames")
 
 
-@dataclass(frozen=True)
-class _FixedIndices:
-    """A sampler that returns the given indices (the frames a re-plan still needs)."""
-
-    indices: tuple[int, ...]
-    name: str = "fixed"
-
-    def __call__(self, total_num_frames: int, source_fps: float, *, fps: Any = None, num_frames: Any = None) -> np.ndarray:
-        bad = [i for i in self.indices if not 0 <= i < total_num_frames]
-        if bad:
-            raise InvalidMediaError(f"frame indices {bad[:5]} are outside the video's {total_num_frames} frames")
-        return np.asarray(self.indices, dtype=np.int64)
-
-
 def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     """The frames ``indices`` (source numbers, in order) of a loaded clip; the ones it lacks are
     decoded from ``clip.source``. Frames the source cannot give (damage) are left out."""
@@ -57,9 +42,10 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     if missing:
         if clip.source is None:
             raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
-        from ...video.api import load_video
+        from ...video.reader import open_video
 
-        extra = load_video(clip.source, sampler=_FixedIndices(missing), backend=settings.video_backend)
+        with open_video(clip.source, backend=settings.video_backend) as opened:
+            extra = opened.decode(np.asarray(missing))
         count("replanned_videos")
         count("replanned_frames", len(extra))
         base = len(video)
