@@ -37,10 +37,11 @@ from typing import Any, TypeVar
 from ..errors import DecodeTimeoutError
 from ..types import VideoFrames
 from ..video.api import load_video
-from ..video.fetch import FetchPolicy, fetch, is_http_url
-from ..video.limits import Limits
+from ..video.fetch import FetchPolicy, is_http_url
+from ..video.limits import DEFAULT_LIMITS, Limits
 from ..video.policy import SourcePolicy
 from ..video.sampling import SamplerLike
+from ..video.source import resolve_source_async
 from .budget import (  # re-exported: runtime.pipeline is where callers have found them
     DEFAULT_FRAME_BUDGET,
     Abandoned,
@@ -255,9 +256,9 @@ async def load_video_async(
     elif timeout is not None:
         check_positive(timeout, "timeout")
     label = _label(source)
-    if is_http_url(source):
+    if is_http_url(source):  # one resolver: the MediaSource is labelled with the URL
         try:
-            source = await fetch(source, policy=fetch_policy)
+            source = await resolve_source_async(source, limits=limits or DEFAULT_LIMITS, policy=policy, fetch_policy=fetch_policy)
         except Exception as e:
             stats.error(type(e).__name__)
             raise
