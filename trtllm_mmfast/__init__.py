@@ -33,7 +33,7 @@ from .video.limits import Limits
 from .video.policy import SourcePolicy
 from .video.sampling import Qwen3VLSampler, UniformSampler, get_sampler
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def enable(**kwargs: Any) -> Any:

@@ -9,7 +9,7 @@ import time
 
 import click
 
-from . import __version__
+from ._version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,6 +83,14 @@ def _echo_trtllm(trt: dict) -> None:
     "'trtllm' = exactly what stock TensorRT-LLM feeds the model (only those are decoded) "
     "[env TRTLLM_MMFAST_VIDEO_SAMPLING; default hf].",
 )
+@click.option(
+    "--video-cache-bytes",
+    default=None,
+    metavar="SIZE",
+    help="Repeat-video cache budget, e.g. 4GiB or 500M; 0 turns it off. A chat resending a video "
+    "pays for it once. Per process: each --num_serve_frontends frontend has its own "
+    "[env TRTLLM_MMFAST_VIDEO_CACHE_BYTES; default 2GiB].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -92,6 +100,7 @@ def serve(
     input_processing_workers: int | None,
     video_backend: str,
     video_sampling: str | None,
+    video_cache_bytes: str | None,
 ) -> None:
     """Run TensorRT-LLM's trtllm-serve for MODEL with trtllm-mmfast's video path.
 
@@ -135,6 +144,7 @@ def serve(
             input_processing_workers=input_processing_workers,
             video_backend=video_backend,
             video_sampling=video_sampling,  # type: ignore[arg-type]
+            video_cache_bytes=video_cache_bytes,
         )
     except (MMFastError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -152,7 +162,7 @@ def serve(
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     ours = {"media_load_workers": media_load_workers, "input_processing_workers": input_processing_workers,
-            "video_backend": video_backend, "video_sampling": video_sampling}
+            "video_backend": video_backend, "video_sampling": video_sampling, "video_cache_bytes": video_cache_bytes}
     with with_argv(reexec_argv(model, trtllm_serve_args, ours)):  # what extra frontends re-execute
         rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
     if isinstance(rc, int) and rc != 0:

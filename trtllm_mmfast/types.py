@@ -36,6 +36,7 @@ class VideoMetadata:
     height: int
     frames_indices: tuple[int, ...]
     backend: str
+    source_digest: str | None = None  # BLAKE3 hex of the source bytes, when it was hashed (caches, TensorRT-LLM)
 
     def to_hf(self) -> dict[str, Any]:
         """The dict transformers takes as ``video_metadata`` (a fresh one each call: HF mutates it)."""

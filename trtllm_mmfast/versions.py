@@ -51,7 +51,7 @@ def library_versions(*, details: bool = True) -> dict[str, Any]:
     Versions come from package metadata, so nothing heavy (torch, tensorrt_llm) is imported.
     """
     out: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform()}
-    from . import __version__
+    from ._version import __version__
 
     out["trtllm_mmfast"] = __version__
     backends = _backend_dists()

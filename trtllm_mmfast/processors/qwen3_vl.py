@@ -165,6 +165,7 @@ class FastQwen3VLProcessor:
 
     hf: Any
     memo: MergeKwargsMemo | None
+    cache: Any = None  # a VideoCache for processed videos (``wrap(..., cache=)``), or None
 
     def __call__(
         self,
@@ -191,6 +192,12 @@ class FastQwen3VLProcessor:
                 )
             kwargs["do_sample_frames"] = False
             videos = [t for t, _ in converted]
+            if self.cache is not None and all(isinstance(v, VideoFrames) for v in items):
+                from ._video_cache import frames_identity, video_identity
+
+                ident = tuple(frames_identity(v.metadata.source_digest, v.metadata.frames_indices, "uint8") for v in items)
+                with video_identity(ident):
+                    return self.hf(text=text, images=images, videos=videos, return_tensors=return_tensors, **kwargs)
         return self.hf(text=text, images=images, videos=videos, return_tensors=return_tensors, **kwargs)
 
     @property
@@ -202,17 +209,26 @@ def _is_single_array(v: Any) -> bool:
     return hasattr(v, "ndim") and v.ndim == 4
 
 
-def wrap(hf_processor: Any, *, memo: bool = True, memo_size: int = 256) -> FastQwen3VLProcessor:
+def wrap(hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None) -> FastQwen3VLProcessor:
     """Wrap an HF Qwen3-VL processor (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
 
     Installs the ``_merge_kwargs`` memo on that processor instance (idempotent);
     ``memo=False`` leaves the processor untouched (benchmarks use it as an ablation).
+    ``cache``: a ``VideoCache``: a video seen before (same source digest — ``load_video(...,
+    cache=)`` sets it — same frames, same processor settings) skips the HF video processing;
+    the text side still runs, so ``input_ids`` follow the new prompt.
     """
     if isinstance(hf_processor, FastQwen3VLProcessor):
+        if cache is not None and cache is not hf_processor.cache:
+            return wrap(hf_processor.hf, memo=hf_processor.memo is not None, cache=cache)
         return hf_processor
     if not hasattr(hf_processor, "video_processor"):
         raise TypeError(f"expected a Qwen3-VL processor with a video_processor, got {type(hf_processor).__name__}")
-    return FastQwen3VLProcessor(hf=hf_processor, memo=_install_memo(hf_processor, memo_size) if memo else None)
+    if cache is not None:
+        from ._video_cache import install
+
+        install(hf_processor, cache)
+    return FastQwen3VLProcessor(hf=hf_processor, memo=_install_memo(hf_processor, memo_size) if memo else None, cache=cache)
 
 
 def sampler_for(processor: Any) -> Qwen3VLSampler:

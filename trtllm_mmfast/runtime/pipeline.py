@@ -32,7 +32,7 @@ import contextvars
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import DecodeTimeoutError
 from ..types import VideoFrames
@@ -55,6 +55,9 @@ from .budget import (  # re-exported: runtime.pipeline is where callers have fou
 )
 from .executors import input_processing_pool, media_load_pool, run_in
 from .stats import StageTimings, Stats, global_stats
+
+if TYPE_CHECKING:
+    from ..cache import VideoCache
 
 __all__ = [
     "DEFAULT_DECODE_TIMEOUT_S",
@@ -140,7 +143,15 @@ class _LoadJob:
             if alloc.requested_at is not None:
                 self.times.read = alloc.requested_at - self._started
                 self.times.budget_wait = alloc.waited
-        self.times.decode = time.perf_counter() - alloc.reserved_at  # type: ignore[operator]
+        if alloc.reserved_at is None:  # a cache hit: nothing was decoded
+            self.times.read = time.perf_counter() - self._started
+            return video
+        self.times.decode = time.perf_counter() - alloc.reserved_at
+        if options.get("cache") is not None:
+            # Frames kept by the cache are bounded by its own byte budget: the frame budget,
+            # which bounds decodes in flight, gets its bytes back now.
+            alloc.release()
+            return video
         return alloc.lease(video)
 
     def done(self, cf: concurrent.futures.Future[VideoFrames]) -> None:
@@ -230,6 +241,7 @@ async def load_video_async(
     budget: FrameBudget | None = None,
     timeout: float | None = _UNSET,
     fetch_policy: FetchPolicy | None = None,
+    cache: VideoCache | None = None,
 ) -> VideoFrames:
     """``load_video(source, fps=, num_frames=, sampler=, backend=, limits=, decoder_threads=,
     policy=)`` in the media-load pool, with the frame bytes reserved from a budget.
@@ -244,10 +256,12 @@ async def load_video_async(
     ``budget``: the ``FrameBudget`` to reserve frame bytes from (default ``frame_budget()``);
     the result holds its bytes until ``release_frames(video)`` or until its frames are freed.
     ``timeout``: seconds of active work before ``DecodeError`` (default ``decode_timeout()``).
+    ``cache``: a ``VideoCache`` (see ``load_video``); a hit is not decoded and holds no frame
+    budget (the cache's byte budget bounds what it keeps).
     """
     options = dict(
         fps=fps, num_frames=num_frames, sampler=sampler, backend=backend, limits=limits,
-        decoder_threads=decoder_threads, policy=policy,
+        decoder_threads=decoder_threads, policy=policy, cache=cache,
     )  # fmt: skip
     loop = asyncio.get_running_loop()
     stats = stats if stats is not None else global_stats()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..types import VideoFrames
 from .backend import Allocator
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 from .policy import SourcePolicy
 from .reader import DEFAULT_DECODER_THREADS, OpenedVideo, open_video
 from .sampling import SamplerLike, get_sampler
-from .source import SourceLike
+from .source import SourceLike, resolve_source
+
+if TYPE_CHECKING:
+    from ..cache import VideoCache
 
 __all__ = ["DEFAULT_DECODER_THREADS", "OpenedVideo", "load_video", "open_video"]
 
@@ -24,6 +29,7 @@ def load_video(
     decoder_threads: int | None = None,
     policy: SourcePolicy | None = None,
     allocator: Allocator | None = None,
+    cache: VideoCache | None = None,
 ) -> VideoFrames:
     """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
 
@@ -36,9 +42,22 @@ def load_video(
     ``policy``: a ``SourcePolicy`` limiting which local files may be read (default: any).
     ``allocator``: where the frame array is allocated (default host memory); the async
     runtime passes one that first reserves the bytes from its frame budget.
+    ``cache``: a ``VideoCache``; a repeat of the same source bytes with the same sampling
+    returns the cached frames (shared: read-only) without probing or decoding (``video.cached``).
     To decode more frames of the same source later, use ``open_video`` instead.
     """
     pick = get_sampler(sampler)  # an unknown sampler fails before any I/O
-    with open_video(source, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy) as video:
-        indices = video.sample(fps=fps, num_frames=num_frames, sampler=pick)
-        return video.decode(indices, allocator=allocator)
+
+    def load(src: Any) -> VideoFrames:
+        with open_video(src, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy) as video:
+            return video.decode(video.sample(fps=fps, num_frames=num_frames, sampler=pick), allocator=allocator)
+
+    if cache is None:
+        return load(source)
+    from .cached import load_cached
+    from .registry import resolve
+
+    limits = limits or DEFAULT_LIMITS
+    src = resolve_source(source, limits=limits, policy=policy)
+    params = {"sampler": pick, "fps": fps, "num_frames": num_frames, "backend": resolve(backend).name, "limits": limits}
+    return load_cached(cache, src, params, load)

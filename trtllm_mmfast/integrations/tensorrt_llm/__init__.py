@@ -71,10 +71,6 @@ _POLICY = {
 }
 
 
-def _settings_report(t: Target, sampling: VideoSampling, backend: str) -> dict[str, str]:
-    return {"video_sampling": f"{_POLICY[sampling]}; {_STOCK[t.generation]}", "video_backend": backend}
-
-
 @dataclass
 class _Enabled:
     report: HookReport
@@ -86,14 +82,40 @@ _lock = threading.RLock()
 _state: _Enabled | None = None
 
 
-def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str, video_sampling: str | None):
+@dataclass(frozen=True)
+class _Options:
+    media_workers: int
+    sampling: VideoSampling
+    cache_bytes: int
+
+
+def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str,
+              video_sampling: str | None, video_cache_bytes: int | str | None) -> _Options:
+    from ...cache import resolve_cache_bytes
     from ...runtime.executors import resolve_workers
     from ...video.registry import resolve
 
     resolve_workers("input_processing", input_processing_workers)
     media_workers = resolve_workers("media_load", media_load_workers)
     resolve(video_backend)  # ValueError (unknown) / BackendUnavailableError (not usable here)
-    return media_workers, resolve_sampling(video_sampling)
+    return _Options(media_workers, resolve_sampling(video_sampling), resolve_cache_bytes(video_cache_bytes))
+
+
+def _settings_report(t: Target, o: _Options, backend: str) -> dict[str, str]:
+    cache = f"{o.cache_bytes} bytes, per process (each trtllm-serve frontend has its own)" if o.cache_bytes else "off"
+    return {"video_sampling": f"{_POLICY[o.sampling]}; {_STOCK[t.generation]}", "video_backend": backend, "video_cache": cache}
+
+
+def _apply_settings(o: _Options, backend: str) -> None:
+    """Our options, changeable while enabled; the cache keeps its entries when resized."""
+    from ...cache import VideoCache
+
+    s = _settings.settings
+    s.video_backend, s.video_sampling = backend, o.sampling
+    if o.cache_bytes == 0:
+        s.cache = None
+    elif s.cache is None or s.cache.max_bytes != o.cache_bytes:
+        s.cache = VideoCache(o.cache_bytes)
 
 
 def plan(
@@ -102,16 +124,17 @@ def plan(
     input_processing_workers: int | None = None,
     video_backend: str = "auto",
     video_sampling: VideoSampling | None = None,
+    video_cache_bytes: int | str | None = None,
     install_uvloop: bool = True,
 ) -> HookReport:
     """The report ``enable(...)`` would return, without changing anything (the live report if enabled)."""
     with _lock:
         if _state is not None and _state.trtllm is sys.modules.get("tensorrt_llm"):
             return _state.report
-        media_workers, sampling = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes)
         t = detect()
-        actions = build(t, media_workers, install_uvloop)
-        return HookReport(t.generation, t.version, tuple(a.hook for a in actions), True, _settings_report(t, sampling, video_backend))
+        actions = build(t, o.media_workers, install_uvloop)
+        return HookReport(t.generation, t.version, tuple(a.hook for a in actions), True, _settings_report(t, o, video_backend))
 
 
 def enable(
@@ -120,6 +143,7 @@ def enable(
     input_processing_workers: int | None = None,
     video_backend: str = "auto",
     video_sampling: VideoSampling | None = None,
+    video_cache_bytes: int | str | None = None,
     install_uvloop: bool = True,
 ) -> HookReport:
     """Route TensorRT-LLM's video path through trtllm-mmfast; call before ``LLM(...)``.
@@ -127,24 +151,25 @@ def enable(
     ``media_load_workers`` / ``input_processing_workers``: our pool sizes (explicit > env
     ``TRTLLM_MMFAST_*_WORKERS`` > 8). ``video_backend``: ``load_video``'s backend.
     ``video_sampling``: ``"hf"`` or ``"trtllm"`` (explicit > env ``TRTLLM_MMFAST_VIDEO_SAMPLING``
-    > ``"hf"``). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
+    > ``"hf"``). ``video_cache_bytes``: the repeat-video cache's budget, e.g. ``"4GiB"``
+    (explicit > env ``TRTLLM_MMFAST_VIDEO_CACHE_BYTES`` > 2 GiB; 0 turns it off). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
     ``asyncio.run``. Idempotent (a second call only changes pools / backend / sampling).
     Raises ``TensorRTLLMNotFoundError`` or ``UnsupportedTensorRTLLMError`` with nothing patched.
     """
     global _state
     with _lock:
-        media_workers, sampling = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes)
         if _state is not None and _state.trtllm is not sys.modules.get("tensorrt_llm"):
             disable()  # a different tensorrt_llm was imported since (tests): start over
         if _state is not None:  # already enabled: only our settings change
             _configure(media_load_workers, input_processing_workers)
-            _settings.settings.video_backend, _settings.settings.video_sampling = video_backend, sampling
+            _apply_settings(o, video_backend)
             return _state.report
         t = detect()
-        actions = build(t, media_workers, install_uvloop)  # every check done: nothing applied yet
+        actions = build(t, o.media_workers, install_uvloop)  # every check done: nothing applied yet
         _configure(media_load_workers, input_processing_workers)
-        s = _settings.settings
-        s.video_backend, s.video_sampling, s.generation, s.array_frames = video_backend, sampling, t.generation, t.array_frames
+        _apply_settings(o, video_backend)
+        _settings.settings.generation, _settings.settings.array_frames = t.generation, t.array_frames
         undo: list[Callable[[], None]] = []
         try:
             for action in actions:
@@ -154,7 +179,7 @@ def enable(
             for u in reversed(undo):
                 u()
             raise
-        report = HookReport(t.generation, t.version, tuple(a.hook for a in actions), False, _settings_report(t, sampling, video_backend))
+        report = HookReport(t.generation, t.version, tuple(a.hook for a in actions), False, _settings_report(t, o, video_backend))
         _state = _Enabled(report, undo, sys.modules["tensorrt_llm"])
         log.info("trtllm-mmfast enabled:\n%s", report)
         return report
@@ -188,10 +213,12 @@ def is_enabled() -> bool:
     return _state is not None
 
 
-def stats(reset: bool = False) -> dict[str, int]:
+def stats(reset: bool = False) -> dict[str, Any]:
     """Counters of what the hooks did: ``videos_loaded``, ``replanned_videos`` / ``replanned_frames``
-    (frames decoded later for a request's ``mm_processor_kwargs``), ``stock_fallback.<reason>``."""
-    return _settings.counters(reset)
+    (frames decoded later for a request's ``mm_processor_kwargs``), ``stock_fallback.<reason>``;
+    and ``video_cache``: the repeat-video cache's hits, misses, joins, evictions, bytes (None: off)."""
+    cache = _settings.settings.cache
+    return {**_settings.counters(reset), "video_cache": cache.stats() if cache is not None else None}
 
 
 def summary() -> dict[str, Any]:

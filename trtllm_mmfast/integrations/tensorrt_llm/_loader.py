@@ -188,7 +188,11 @@ class _TrtllmPathSampler:
     generation: str
     video_processor: Any
     media: tuple[tuple[str, Any], ...]
+    fingerprint: str = ""  # the video processor's configuration, hashed (its picks depend on it)
     name: str = "trtllm"
+
+    def cache_key(self) -> tuple:
+        return (self.name, self.generation, self.fingerprint, self.media)
 
     def __call__(self, total_num_frames: int, source_fps: float, *, fps: Any = None, num_frames: Any = None) -> np.ndarray:
         media = dict(self.media)
@@ -207,7 +211,8 @@ def _sampling(req: VideoRequest) -> tuple[Any, float | None, int | None, bool]:
         return "uniform", media["fps"], media["num_frames"], False
     if settings.video_sampling == "trtllm":
         vp = fast.hf.video_processor
-        return _TrtllmPathSampler(settings.generation, vp, tuple(sorted(media.items()))), None, None, True
+        sampler = _TrtllmPathSampler(settings.generation, vp, tuple(sorted(media.items())), proc._mmfast_fingerprint)
+        return sampler, None, None, True
     sampler = _policy.CappedQwen3VLSampler(proc._mmfast_sampler)
     return sampler, _policy.given(req.fps), _policy.given(req.num_frames), True
 
@@ -238,10 +243,10 @@ def _resolve(source: Any) -> MediaSource:
     return resolve_source(source, policy=server_policy())  # local paths only under TRTLLM_MMFAST_ALLOWED_MEDIA_ROOTS
 
 
-def _video_data(cls: type, frames: FrameList, video: VideoFrames, req: VideoRequest, fast: bool, src: MediaSource) -> Any:
+def _video_data(cls: type, frames: Any, video: VideoFrames, req: VideoRequest, fast: bool, src: MediaSource) -> Any:
     kwargs: dict[str, Any] = {"frames": frames, "metadata": _trtllm_metadata(video, req, fast)}
     if "raw_bytes_hash" in getattr(cls, "__dataclass_fields__", {}):
-        kwargs["raw_bytes_hash"] = source_hash(src)
+        kwargs["raw_bytes_hash"] = video.metadata.source_digest or source_hash(src)  # the cache hashed it already
     count("videos_loaded")
     return cls(**kwargs)
 
@@ -252,7 +257,7 @@ def _load_sync(source: Any, req: VideoRequest, video_data_cls: type) -> Any:
 
     src = _resolve(source)
     sampler, fps, num_frames, fast = _sampling(req)
-    video = load_video(src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend)
+    video = load_video(src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache)
     return _video_data(video_data_cls, _handover(video, req, fast=fast, source=src), video, req, fast, src)
 
 
@@ -263,7 +268,9 @@ async def _load_async(source: Any, req: VideoRequest, video_data_cls: type) -> A
 
     src = _resolve(source)
     sampler, fps, num_frames, fast = _sampling(req)
-    video = await load_video_async(src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend)
+    video = await load_video_async(
+        src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache
+    )
     if _handover_is_cheap(req, fast):
         frames = _handover(video, req, fast=fast, source=src)
     else:

@@ -11,6 +11,7 @@ Videos not from our loader take the stock path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidMediaError
-from ...types import VideoFrames, VideoMetadata
+from ...processors._video_cache import frames_identity, video_identity
+from ...types import VideoFrames
 from . import _policy
 from ._loader import LoadedClip, loaded_clip, trtllm_float
 from ._settings import count, set_active_processor, settings
@@ -54,21 +56,18 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     kept = [int(i) for i in indices if int(i) in have]
     pool = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
     frames = np.ascontiguousarray(pool[[have[i] for i in kept]])
-    meta = video.metadata
-    return VideoFrames(
-        frames=frames,
-        metadata=VideoMetadata(meta.total_num_frames, meta.fps, meta.duration, meta.width, meta.height, tuple(kept), meta.backend),
-    )
+    return VideoFrames(frames=frames, metadata=dataclasses.replace(video.metadata, frames_indices=tuple(kept)))
 
 
-def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool) -> tuple[Any, dict | None]:
-    """(frames for the HF processor, its ``video_metadata`` or None for ours) for one clip."""
+def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool) -> tuple[Any, dict | None, Any]:
+    """(frames for the HF processor, its ``video_metadata`` or None for ours, the processed-video
+    cache's identity of those frames or None where ``VideoFrames`` name themselves) for one clip."""
     m = clip.video.metadata
     if settings.video_sampling == "hf":
         if not any(k in mm for k in _SAMPLING_KWARGS):
-            return clip.video, None  # the loader's plan is the request's plan
+            return clip.video, None, None  # the loader's plan is the request's plan
         want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
-        return frames_for(clip, want), None
+        return frames_for(clip, want), None, None
     plan = _policy.trtllm_frames(settings.generation, vp, m.total_num_frames, m.fps, clip.request.media_kwargs(), mm, sample)
     video = frames_for(clip, plan.indices)
     meta = dict(plan.hf_metadata or {})
@@ -78,9 +77,10 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
     import torch
 
     t = torch.from_numpy(video.frames).permute(0, 3, 1, 2)
+    handover = "uint8"
     if plan.float_frames:  # TensorRT-LLM's "pt" frames: float [0, 1], rounded as stock's
-        t = trtllm_float(t)
-    return t, meta
+        t, handover = trtllm_float(t), f"float32/{settings.generation}"
+    return t, meta, frames_identity(m.source_digest, video.metadata.frames_indices, handover)
 
 
 def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any]) -> bool:
@@ -100,6 +100,7 @@ def _is_float_tensor(x: Any) -> bool:
 
 def make_fast_input_processor(base: type) -> type:
     """A subclass of the registered Qwen3-VL input processor with the fast ``_preprocess``."""
+    from ...processors._video_cache import processor_fingerprint
     from ...processors.qwen3_vl import sampler_for, wrap
 
     class FastQwen3VLInputProcessor(base):  # type: ignore[misc, valid-type]
@@ -107,12 +108,13 @@ def make_fast_input_processor(base: type) -> type:
             super().__init__(*args, **kwargs)
             hf = getattr(self, "processor", None) or getattr(self, "_processor", None)
             try:
-                self._mmfast = wrap(hf)
+                self._mmfast = wrap(hf, cache=settings.cache)
             except TypeError as e:  # not a Qwen3-VL HF processor: stay stock, sample as stock
                 log.warning("trtllm-mmfast: %s; the Qwen3-VL input processor stays stock", e)
                 self._mmfast = None
                 return
             self._mmfast_sampler = sampler_for(hf)
+            self._mmfast_fingerprint = processor_fingerprint(hf)
             set_active_processor(self)
 
         # Same signature in 1.2 (via __call__) and main (via call_with_text_prompt).
@@ -125,16 +127,19 @@ def make_fast_input_processor(base: type) -> type:
             vp = self._mmfast.hf.video_processor
             sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling)
             pairs = [_model_frames(c, self._mmfast_sampler, vp, sampling, sample) for c in clips]
-            videos = [v for v, _ in pairs]
-            if pairs[0][1] is not None:
-                kwargs["video_metadata"] = [m for _, m in pairs]
+            videos = [v for v, _, _ in pairs]
+            identity = None
+            if pairs[0][1] is not None:  # policy trtllm: tensors + stock's metadata
+                kwargs["video_metadata"] = [m for _, m, _ in pairs]
+                identity = tuple(i for _, _, i in pairs)
                 if _is_float_tensor(videos[0]):
                     kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
             images = mm_data.get("image") or None
             if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
                 # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
                 kwargs["images_kwargs"] = {**kwargs.get("images_kwargs", {}), "do_rescale": False}
-            return self._mmfast(text=[text], images=images, videos=videos, padding=True, return_tensors="pt", **kwargs)
+            with video_identity(identity):
+                return self._mmfast(text=[text], images=images, videos=videos, padding=True, return_tensors="pt", **kwargs)
 
     FastQwen3VLInputProcessor.__qualname__ = FastQwen3VLInputProcessor.__name__
     return FastQwen3VLInputProcessor

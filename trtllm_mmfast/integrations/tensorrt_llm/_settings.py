@@ -23,6 +23,7 @@ class Settings:
     video_sampling: VideoSampling = "hf"
     generation: str = "main"
     array_frames: bool = False  # does TensorRT-LLM's "np" format give one (N,H,W,3) array?
+    cache: Any = None  # the VideoCache of this process (None: off)
 
 
 settings = Settings()
