@@ -29,6 +29,8 @@ EXPECTED_ALL = [
     "SamplerName",
     "SourcePolicy",
     "UniformSampler",
+    "UrlValidators",
+    "VideoCache",
     "VideoFormat",
     "VideoFrames",
     "VideoMetadata",
@@ -63,7 +65,7 @@ PINNED_NAMESPACES = {
     ],
 }
 # Public too, with their own owners' pins elsewhere: here only checked to be well-formed.
-OTHER_NAMESPACES = ["trtllm_mmfast.runtime", "trtllm_mmfast.processors.qwen3_vl"]
+OTHER_NAMESPACES = ["trtllm_mmfast.runtime", "trtllm_mmfast.processors.qwen3_vl", "trtllm_mmfast.cache"]
 
 
 def test_all_is_pinned_and_sorted():

@@ -6,8 +6,8 @@ Public namespaces (each pins its ``__all__`` in ``tests/test_public_api.py``; mo
 name starts with ``_`` are private): ``trtllm_mmfast`` (this one: what most callers need),
 ``trtllm_mmfast.errors``, ``trtllm_mmfast.types``, ``trtllm_mmfast.video`` (loading,
 sources, policies, samplers, backends), ``trtllm_mmfast.runtime`` (pools, uvloop, async
-load + process, stats), ``trtllm_mmfast.processors.qwen3_vl`` and
-``trtllm_mmfast.integrations.tensorrt_llm``.
+load + process, stats), ``trtllm_mmfast.cache`` (the repeat-video cache),
+``trtllm_mmfast.processors.qwen3_vl`` and ``trtllm_mmfast.integrations.tensorrt_llm``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from .errors import (
     MediaTooLargeError,
     MMFastError,
 )
+from ._version import __version__
+from .cache import VideoCache
 from .runtime.pipeline import load_video_async
 from .types import BackendName, SamplerName, VideoFormat, VideoFrames, VideoMetadata
 from .video.api import load_video
@@ -31,9 +33,8 @@ from .video.fetch_guard import FetchPolicy
 from .video.registry import available as available_backends
 from .video.limits import Limits
 from .video.policy import SourcePolicy
+from .video.revalidate import UrlValidators
 from .video.sampling import Qwen3VLSampler, UniformSampler, get_sampler
-
-from ._version import __version__
 
 
 def enable(**kwargs: Any) -> Any:
@@ -59,6 +60,8 @@ __all__ = [
     "SamplerName",
     "SourcePolicy",
     "UniformSampler",
+    "UrlValidators",
+    "VideoCache",
     "VideoFormat",
     "VideoFrames",
     "VideoMetadata",

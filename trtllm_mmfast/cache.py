@@ -20,9 +20,8 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar, get_args
 
 __all__ = [
-    "CACHE_BYTES_ENV", "DEFAULT_CACHE_BYTES", "VERSION_PARAM", "CacheKey", "CacheKind", "VideoCache",
-    "default_cache", "make_key", "nbytes_of", "parse_bytes", "resolve_cache_bytes", "set_default_cache",
-    "source_digest",
+    "CACHE_BYTES_ENV", "CacheKey", "CacheKind", "DEFAULT_CACHE_BYTES", "VERSION_PARAM", "VideoCache",
+    "default_cache", "make_key", "nbytes_of", "parse_bytes", "resolve_cache_bytes", "set_default_cache", "source_digest",
 ]
 
 CacheKind = Literal["frames", "processed"]

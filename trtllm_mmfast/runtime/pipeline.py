@@ -29,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -41,7 +43,8 @@ from ..video.fetch import FetchPolicy, is_http_url
 from ..video.limits import DEFAULT_LIMITS, Limits
 from ..video.policy import SourcePolicy
 from ..video.sampling import SamplerLike
-from ..video.source import resolve_source_async
+from ..video.revalidate import load_revalidated
+from ..video.source import MediaSource, resolve_source, resolve_source_async
 from .budget import (  # re-exported: runtime.pipeline is where callers have found them
     DEFAULT_FRAME_BUDGET,
     Abandoned,
@@ -58,6 +61,7 @@ from .stats import StageTimings, Stats, global_stats
 
 if TYPE_CHECKING:
     from ..cache import VideoCache
+    from ..video.revalidate import UrlValidators
 
 __all__ = [
     "DEFAULT_DECODE_TIMEOUT_S",
@@ -242,6 +246,7 @@ async def load_video_async(
     timeout: float | None = _UNSET,
     fetch_policy: FetchPolicy | None = None,
     cache: VideoCache | None = None,
+    revalidate: UrlValidators | None = None,
 ) -> VideoFrames:
     """``load_video(source, fps=, num_frames=, sampler=, backend=, limits=, decoder_threads=,
     policy=)`` in the media-load pool, with the frame bytes reserved from a budget.
@@ -258,25 +263,55 @@ async def load_video_async(
     ``timeout``: seconds of active work before ``DecodeError`` (default ``decode_timeout()``).
     ``cache``: a ``VideoCache`` (see ``load_video``); a hit is not decoded and holds no frame
     budget (the cache's byte budget bounds what it keeps).
+    ``revalidate``: with a ``cache``, a ``UrlValidators``: an http(s) URL fetched before is
+    asked with a conditional GET, and a ``304`` is answered from the cache (``video.revalidate``).
     """
     options = dict(
         fps=fps, num_frames=num_frames, sampler=sampler, backend=backend, limits=limits,
         decoder_threads=decoder_threads, policy=policy, cache=cache,
     )  # fmt: skip
-    loop = asyncio.get_running_loop()
     stats = stats if stats is not None else global_stats()
     if timeout is _UNSET:
         timeout = _decode_timeout
     elif timeout is not None:
         check_positive(timeout, "timeout")
-    label = _label(source)
-    if is_http_url(source):  # one resolver: the MediaSource is labelled with the URL
+    run = functools.partial(_run_job, options=options, stats=stats, budget=budget, timeout=timeout, timings=timings)
+    if not is_http_url(source):
+        return await run(source, _label(source))
+    if revalidate is not None and cache is not None:
         try:
-            source = await resolve_source_async(source, limits=limits or DEFAULT_LIMITS, policy=policy, fetch_policy=fetch_policy)
-        except Exception as e:
-            stats.error(type(e).__name__)
+            return await _load_revalidated(source, functools.partial(run, count_errors=False), cache, revalidate, options, fetch_policy)
+        except Exception as e:  # fetch or load: counted once, here
+            stats.error("timeout" if isinstance(e, DecodeTimeoutError) else type(e).__name__)
             raise
-    job = _LoadJob(loop, budget if budget is not None else frame_budget(), timeout, label)
+    try:  # one resolver: the MediaSource is labelled with the URL
+        source = await resolve_source_async(source, limits=limits or DEFAULT_LIMITS, policy=policy, fetch_policy=fetch_policy)
+    except Exception as e:
+        stats.error(type(e).__name__)
+        raise
+    return await run(source, source.label)
+
+
+async def _load_revalidated(url: str, run: Any, cache: VideoCache, validators: UrlValidators, options: dict, fetch_policy: Any) -> VideoFrames:
+    from ..video.cached import frames_params, lookup
+
+    limits = options["limits"] or DEFAULT_LIMITS
+    params = frames_params(**{k: options[k] for k in ("sampler", "fps", "num_frames", "backend", "limits")})
+
+    async def load(src: MediaSource) -> VideoFrames:
+        checked = dataclasses.replace(resolve_source(src.data, limits=limits), label=src.label)  # the byte limit
+        return await run(checked, src.label)
+
+    return await load_revalidated(
+        url, policy=fetch_policy, validators=validators, lookup=lambda d: lookup(cache, d, params), load=load,
+        digest_of=lambda v: v.metadata.source_digest, label=_label(url),
+    )  # fmt: skip
+
+
+async def _run_job(source: Any, label: str, *, options: dict, stats: Stats, budget: FrameBudget | None, timeout: float | None,
+                   timings: StageTimings | None, count_errors: bool = True) -> VideoFrames:
+    """One load in the media-load pool under the frame budget and the timeout."""
+    job = _LoadJob(asyncio.get_running_loop(), budget if budget is not None else frame_budget(), timeout, label)
     ctx = contextvars.copy_context()
     job.cf = media_load_pool().submit(ctx.run, job.work, source, options)
     job.cf.add_done_callback(job.done)
@@ -286,7 +321,8 @@ async def load_video_async(
         job.abandon()
         raise
     except BaseException as e:
-        stats.error("timeout" if job.abandoned else type(e).__name__)
+        if count_errors:
+            stats.error("timeout" if job.abandoned else type(e).__name__)
         raise
     finally:
         if timings is not None:

@@ -54,10 +54,8 @@ def load_video(
 
     if cache is None:
         return load(source)
-    from .cached import load_cached
-    from .registry import resolve
+    from .cached import frames_params, load_cached
 
-    limits = limits or DEFAULT_LIMITS
-    src = resolve_source(source, limits=limits, policy=policy)
-    params = {"sampler": pick, "fps": fps, "num_frames": num_frames, "backend": resolve(backend).name, "limits": limits}
+    src = resolve_source(source, limits=limits or DEFAULT_LIMITS, policy=policy)
+    params = frames_params(sampler=pick, fps=fps, num_frames=num_frames, backend=backend, limits=limits)
     return load_cached(cache, src, params, load)

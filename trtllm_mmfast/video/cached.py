@@ -18,7 +18,7 @@ from ..types import VideoFrames
 from .limits import Limits
 from .source import MediaSource
 
-__all__ = ["frames_key", "load_cached", "sampler_key", "with_digest"]
+__all__ = ["frames_key", "frames_params", "load_cached", "lookup", "sampler_key", "with_digest"]
 
 
 def sampler_key(sampler: Any) -> Any:
@@ -41,6 +41,21 @@ def with_digest(video: VideoFrames, digest: str) -> VideoFrames:
     if video.metadata.source_digest == digest:
         return video
     return VideoFrames(frames=video.frames, metadata=dataclasses.replace(video.metadata, source_digest=digest))
+
+
+def frames_params(*, sampler: Any, fps: Any, num_frames: Any, backend: str, limits: Limits | None) -> dict[str, Any]:
+    """``frames_key``'s keywords for a ``load_video`` call (the backend resolved to its name)."""
+    from .limits import DEFAULT_LIMITS
+    from .registry import resolve
+    from .sampling import get_sampler
+
+    return {"sampler": get_sampler(sampler), "fps": fps, "num_frames": num_frames,
+            "backend": resolve(backend).name, "limits": limits or DEFAULT_LIMITS}  # fmt: skip
+
+
+def lookup(cache: VideoCache, digest: str, key_params: dict[str, Any]) -> VideoFrames | None:
+    """The cached frames of the source with ``digest``, without the source (a revalidated URL)."""
+    return cache.get(frames_key(digest, **key_params))
 
 
 def load_cached(cache: VideoCache, src: MediaSource, key_params: dict[str, Any], load: Callable[[MediaSource], VideoFrames]) -> VideoFrames:

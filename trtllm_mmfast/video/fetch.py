@@ -37,6 +37,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -61,9 +62,11 @@ __all__ = [
     "BlockedAddressError",
     "FetchError",
     "FetchPolicy",
+    "Fetched",
     "address_problem",
     "close_sessions",
     "fetch",
+    "fetch_conditional",
     "fetch_failures",
     "is_http_url",
     "server_fetch_policy",
@@ -193,7 +196,16 @@ def _too_large(label: str, what: str, limit: int, value: int) -> MediaTooLargeEr
     )
 
 
-async def _get(url: str, policy: FetchPolicy, label: str) -> bytes:
+@dataclass(frozen=True)
+class Fetched:
+    """One GET: ``body`` (None on ``304 Not Modified``) and the response's validators."""
+
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+async def _get(url: str, policy: FetchPolicy, label: str, conditional: dict[str, str] | None = None) -> Fetched:
     import aiohttp
 
     session = await _session(policy)
@@ -203,7 +215,7 @@ async def _get(url: str, policy: FetchPolicy, label: str) -> bytes:
         where = label if hop == 0 else f"{label} (redirected to {_short(url)})"
         check_url(url, policy, where)
         try:
-            response = await session.get(url, allow_redirects=False, timeout=timeout)
+            response = await session.get(url, allow_redirects=False, timeout=timeout, headers=conditional)
         except BlockedAddressError as e:  # from the resolver, which does not know the URL
             raise BlockedAddressError(f"{where}{e}") from None
         except aiohttp.ClientSSLError as e:
@@ -212,6 +224,8 @@ async def _get(url: str, policy: FetchPolicy, label: str) -> bytes:
             if resp.status in _REDIRECTS and "Location" in resp.headers:
                 url = urljoin(url, resp.headers["Location"])
                 continue
+            if resp.status == 304 and conditional:
+                return Fetched(None, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             if not 200 <= resp.status < 300:
                 raise FetchError(f"{where}: HTTP {resp.status} {resp.reason or ''}".rstrip(), status=resp.status)
             _check_content_type(resp, where)
@@ -223,7 +237,7 @@ async def _get(url: str, policy: FetchPolicy, label: str) -> bytes:
                 if limit is not None and len(buf) > limit:
                     resp.close()  # drop the connection: do not read the rest
                     raise _too_large(where, f"the body (more than {len(buf)} bytes so far)", limit, len(buf))
-            return bytes(buf)
+            return Fetched(bytes(buf), resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
     raise FetchError(f"{label}: too many redirects (more than {policy.max_redirects})")
 
 
@@ -245,15 +259,26 @@ async def fetch(url: str, *, policy: FetchPolicy | None = None) -> bytes:
     Raises ``BlockedAddressError`` / ``FetchError`` / ``MediaTooLargeError`` (see the module doc),
     each counted in ``fetch_failures()``.
     """
+    got = await fetch_conditional(url, policy=policy)
+    assert got.body is not None  # no validators were sent: a 304 is an error
+    return got.body
+
+
+async def fetch_conditional(
+    url: str, *, policy: FetchPolicy | None = None, etag: str | None = None, last_modified: str | None = None
+) -> Fetched:
+    """``fetch``, sending ``If-None-Match`` / ``If-Modified-Since`` when given: a ``304 Not
+    Modified`` answer comes back as ``Fetched(body=None)``, without downloading anything."""
+    conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
     try:
-        return await _fetch(url, policy or DEFAULT_FETCH_POLICY)
+        return await _fetch(url, policy or DEFAULT_FETCH_POLICY, conditional or None)
     except Exception as e:  # not BaseException: a cancelled request did not fail
         with _failures_lock:
             _failures[type(e).__name__] += 1
         raise
 
 
-async def _fetch(url: str, policy: FetchPolicy) -> bytes:
+async def _fetch(url: str, policy: FetchPolicy, conditional: dict[str, str] | None) -> Fetched:
     try:
         import aiohttp
     except ImportError as e:
@@ -261,7 +286,7 @@ async def _fetch(url: str, policy: FetchPolicy) -> bytes:
 
     label = _short(url)
     try:
-        return await asyncio.wait_for(_get(url, policy, label), policy.total_timeout_s)
+        return await asyncio.wait_for(_get(url, policy, label, conditional), policy.total_timeout_s)
     except aiohttp.ClientError as e:  # before TimeoutError: aiohttp's timeouts are both
         raise FetchError(f"{label}: {type(e).__name__}: {e}") from None
     except asyncio.TimeoutError:
