@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import trtllm_mmfast
+import trtllm_mmfast._version
 from trtllm_mmfast import cache as C
 from trtllm_mmfast.cache import VideoCache, make_key, nbytes_of, parse_bytes
 
@@ -119,7 +120,7 @@ def test_enums_and_dataclasses_are_keyed_by_value():
 def test_package_version_is_part_of_every_key(monkeypatch):
     k = make_key(DIGEST, "frames", **BASE)
     assert (C.VERSION_PARAM, ("str", trtllm_mmfast.__version__)) in k.params
-    monkeypatch.setattr(trtllm_mmfast, "__version__", "99.0.0")
+    monkeypatch.setattr(trtllm_mmfast._version, "__version__", "99.0.0")  # where make_key reads it
     assert make_key(DIGEST, "frames", **BASE) != k
     with pytest.raises(ValueError, match=C.VERSION_PARAM):
         make_key(DIGEST, "frames", **{C.VERSION_PARAM: "x"})
