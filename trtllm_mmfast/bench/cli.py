@@ -1,10 +1,19 @@
-"""``trtllm-mmfast sweep``: the perf sweep's command line (perf/sweep.py calls the same)."""
+"""``trtllm-mmfast sweep``: the perf sweep's command line (perf/sweep.py calls the same).
+
+Two workloads behind one command: ``grid`` (default; ``sweep.py``) and ``multiturn``
+(``multiturn.py``); the config's ``workload`` key picks one, ``--workload`` overrides it.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from .modes import MODES
+
+if TYPE_CHECKING:
+    from .config import SweepConfig
 
 
 def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
@@ -38,20 +47,60 @@ def _modes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
     return out
 
 
-@click.command("sweep")
+def _words(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    # Only split here: the config validates the values, so YAML and flags fail the same way.
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+_HELP = """Perf sweep of video preprocessing.
+
+\b
+--workload grid (default): fps x concurrency x mode. Writes sweep.json (every sample +
+  system info), sweep.csv, sweep.md and plots (sweep.png, speedup.png).
+--workload multiturn: --sessions chats of --turns turns; every turn resends the same video
+  as a data: URL with a new question, through the server's in-process fast path (load in
+  the media-load pool, the Qwen3-VL processor in the input-processing pool), once with the
+  repeat-video cache on (one VideoCache of --cache-bytes shared by all sessions) and once
+  off, side by side. Sessions use distinct clips (seed + session) so they never hit each
+  other's entries; --shared-video gives all one clip. --concurrency sessions run at once
+  (closed loop), after two unmeasured warm-up turns on a clip of their own; --modes does
+  not apply. Reports turn 1 vs turn >= 2 p50/p99, the hit
+  ratio and turn>=2 p99 / turn 1 p50 and p99; fails if a hit's model inputs differ from a
+  cold turn's. Writes multiturn.json, .csv, .md, .png (default results/multiturn-quick).
+
+\b
+  trtllm-mmfast sweep --config configs/sweep-quick.yaml
+  trtllm-mmfast sweep --config configs/multiturn-quick.yaml        # 374x374 10 s, 4 x 4
+  trtllm-mmfast sweep --config configs/multiturn-quick.yaml --width 1280 --height 720 --duration 30
+"""
+
+
+@click.command("sweep", help=_HELP)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-              help="YAML sweep config (configs/sweep-quick.yaml, configs/sweep-full.yaml). "
-                   "Without it: the quick sweep's settings.")
+              help="YAML sweep config (configs/sweep-quick.yaml, configs/sweep-full.yaml, "
+                   "configs/multiturn-quick.yaml). Without it: the quick sweep's (or quick multiturn's) settings.")
+@click.option("--workload", type=click.Choice(["grid", "multiturn"]),
+              help="grid (default): fps x concurrency x mode. multiturn: chat sessions resending one video, cache on vs off.")
+@click.option("--sessions", type=click.IntRange(min=1), help="multiturn: chat sessions per point (default 4).")
+@click.option("--turns", type=click.IntRange(min=1), help="multiturn: turns per session (default 4).")
+@click.option("--cache", callback=_words, help="multiturn: cache settings to measure, comma-separated: on, off "
+              "(default on,off).")
+@click.option("--cache-bytes", help="multiturn: the shared cache's budget, e.g. 2GiB (default), 512M; 0 turns it off.")
+@click.option("--shared-video/--distinct-videos", "shared_video", default=None,
+              help="multiturn: one clip for all sessions, or one per session (seed + session; default).")
 @click.option("--target", type=click.Choice(["inproc", "http"]), help="inproc (default): no server, no GPU. "
               "http: an OpenAI-compatible server at --url.")
-@click.option("--fps", callback=_floats, help="Sampling fps values, comma-separated (e.g. 1,2,4).")
-@click.option("--concurrency", callback=_ints, help="Concurrent requests, comma-separated (e.g. 1,4,16).")
+@click.option("--fps", callback=_floats, help="Sampling fps values, comma-separated (e.g. 1,2,4; multiturn default 2).")
+@click.option("--concurrency", callback=_ints, help="Concurrent requests, comma-separated (e.g. 1,4,16); "
+              "multiturn: sessions at once (default 1).")
 @click.option("--modes", callback=_modes, help=f"Comma-separated, or 'all': {', '.join(MODES)}.")
 @click.option("--osl", callback=_ints, help="Output lengths (max_tokens) for the http target, comma-separated.")
 @click.option("--video", "videos", multiple=True, help="Video file (or http URL for the http target) instead of "
               "the generated clip; repeatable.")
 @click.option("--duration", "duration_s", type=click.FloatRange(min=0.1), help="Generated clip length in seconds.")
 @click.option("--size", help="Generated clip size WxH, e.g. 374x374.")
+@click.option("--width", type=click.IntRange(min=16), help="Generated clip width (or use --size).")
+@click.option("--height", type=click.IntRange(min=16), help="Generated clip height (or use --size).")
 @click.option("--processor", type=click.Path(exists=True, file_okay=False),
               help="HF processor directory (a Qwen3-VL checkpoint); default: an offline tiny Qwen3-VL processor.")
 @click.option("--media-load-workers", type=click.IntRange(min=1), help="Media-load pool size (default 8).")
@@ -67,14 +116,8 @@ def _modes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], no_plots: bool, no_progress: bool,
           **overrides: object) -> None:
-    """Perf sweep of video preprocessing across fps x concurrency x mode.
-
-    Prints a markdown table and writes sweep.json (every sample + system info),
-    sweep.csv, sweep.md and plots (sweep.png, speedup.png) to the output directory.
-    """
     from ..errors import MMFastError
     from .config import load_config
-    from .sweep import run_sweep
 
     if size:
         try:
@@ -91,6 +134,18 @@ def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], no
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     try:
-        run_sweep(cfg, progress=not no_progress, echo=click.echo)
+        _run(cfg, progress=not no_progress)
     except (MMFastError, OSError, ValueError) as e:
         raise click.ClickException(str(e)) from None
+
+
+def _run(cfg: "SweepConfig", *, progress: bool) -> None:
+    # A CacheMismatchError (a hit's model inputs differ from a cold turn's) propagates with its traceback.
+    if cfg.workload == "multiturn":
+        from .multiturn import run_multiturn
+
+        run_multiturn(cfg, progress=progress, echo=click.echo)
+    else:
+        from .sweep import run_sweep
+
+        run_sweep(cfg, progress=progress, echo=click.echo)
