@@ -63,7 +63,7 @@ def run(seconds: int, repeats: int) -> dict:
         model_dir = make_model_dir(Path(tmp))
         for mode in ("stock", "fast") * (repeats + 1):  # interleaved; the first round is warm-up
             if mode == "fast":
-                mmfast.enable(video_sampling="trtllm")
+                mmfast.enable(video_sampling="trtllm", video_cache_bytes=0)  # every request cold: no repeat-video cache
             srv = server(trt, make_processor(model_dir))
             dt, out = _request(srv, url)
             srv.shutdown()
