@@ -271,3 +271,19 @@ def test_cache_option_is_validated_reported_and_can_be_off(monkeypatch):
         monkeypatch.setenv("TRTLLM_MMFAST_VIDEO_CACHE_BYTES", "1MiB")
         mmfast.enable()
         assert mmfast.stats()["video_cache"]["max_bytes"] == 1 << 20
+
+
+def test_the_other_sampling_policy_misses(model_dir, clip, counted):
+    """Same bytes, same request, the other policy: other frames reach the model, so no hit."""
+    url = data_url(clip)
+    with use_standin("main") as trt:
+        mmfast.enable(video_sampling="hf", video_cache_bytes="64MiB")
+        srv = make_server(trt, make_processor(model_dir))
+        hf_turn = asyncio.run(srv.chat_multimodal(messages(url)))
+        mmfast.enable(video_sampling="trtllm", video_cache_bytes="64MiB")  # while enabled: same cache, other policy
+        trt_turn = asyncio.run(srv.chat_multimodal(messages(url)))
+        srv.shutdown()
+        cache = mmfast.stats()["video_cache"]
+    assert counted == {"open": 2, "video_processor": 2} and cache["hits"] == 0 and cache["misses"] == 4
+    assert not torch.equal(hf_turn[1]["multimodal_data"]["video"]["video_grid_thw"],
+                           trt_turn[1]["multimodal_data"]["video"]["video_grid_thw"])
