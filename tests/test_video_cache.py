@@ -60,6 +60,14 @@ def counted(monkeypatch):
     return calls
 
 
+def _in_threads(fn, n: int) -> None:
+    threads = [threading.Thread(target=fn) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def _same(a, b, keys=("input_ids", "pixel_values_videos", "video_grid_thw")):
     return all(torch.equal(a[k], b[k]) for k in keys)
 
@@ -154,11 +162,7 @@ def test_single_flight_eight_identical_requests_decode_once(clip, counted):
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=one) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(one, 8)
     assert not errors and len(out) == 8 and all(v is out[0] for v in out)
     assert counted["open"] == 1
     s = cache.stats()
@@ -178,11 +182,7 @@ def test_single_flight_failure_reaches_every_waiter_and_is_not_cached(counted):
         except InvalidMediaError as e:
             errors.append(e)
 
-    threads = [threading.Thread(target=one) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(one, 8)
     assert len(errors) == 8 and len(cache) == 0
     opened = counted["open"]
     assert 1 <= opened <= 8  # one flight, or a few after it failed: never a cached failure
@@ -197,19 +197,17 @@ def test_concurrent_mixed_workload_gives_uncached_results(clip):
     refs = {(src, fps): load_video(src, fps=fps).frames for src in (clip, other) for fps in (1, 2, 4)}
     failures = []
 
-    def worker(seed: int):
-        rng = np.random.default_rng(seed)
+    seeds = iter(range(6))
+
+    def worker():
+        rng = np.random.default_rng(next(seeds))
         for _ in range(12):
             src, fps = list(refs)[rng.integers(len(refs))]
             got = load_video(src, fps=fps, cache=cache)
             if not np.array_equal(got.frames, refs[(src, fps)]):
                 failures.append((fps, len(src)))
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(worker, 6)
     s = cache.stats()
     assert failures == [] and s["bytes"] <= s["max_bytes"]
     assert s["hits"] + s["misses"] + s["joins"] == 6 * 12
