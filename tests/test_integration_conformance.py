@@ -329,3 +329,19 @@ def test_sampling_policy_is_reported_and_validated(monkeypatch):
         assert not mmfast.is_enabled()
         report = mmfast.enable(video_sampling="trtllm")
         assert "trtllm:" in str(report)
+
+
+def test_decoder_threads_option_reaches_the_decoder(model_dir, url, monkeypatch):
+    import trtllm_mmfast.video.api as api
+
+    seen = []
+    real = api.open_video
+    monkeypatch.setattr(api, "open_video", lambda *a, **k: seen.append(k["decoder_threads"]) or real(*a, **k))
+    with use_standin("main") as trt:
+        with pytest.raises(ValueError, match="decoder_threads must be an int >= 1; got 0"):
+            mmfast.enable(decoder_threads=0)
+        monkeypatch.setenv("TRTLLM_MMFAST_DECODER_THREADS", "3")
+        assert mmfast.plan().settings["decoder_threads"] == "3"
+        mmfast.enable(decoder_threads=2, video_cache_bytes=0)
+        load_sync(trt, url)
+        assert seen == [2]

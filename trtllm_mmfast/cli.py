@@ -91,6 +91,13 @@ def _echo_trtllm(trt: dict) -> None:
     "pays for it once. Per process: each --num_serve_frontends frontend has its own "
     "[env TRTLLM_MMFAST_VIDEO_CACHE_BYTES; default 2GiB].",
 )
+@click.option(
+    "--decoder-threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="FFmpeg threads per video. Under load the pools are the parallelism (keep 1); with few "
+    "concurrent requests on idle cores more threads lower latency [env TRTLLM_MMFAST_DECODER_THREADS; default 1].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -101,6 +108,7 @@ def serve(
     video_backend: str,
     video_sampling: str | None,
     video_cache_bytes: str | None,
+    decoder_threads: int | None,
 ) -> None:
     """Run TensorRT-LLM's trtllm-serve for MODEL with trtllm-mmfast's video path.
 
@@ -145,6 +153,7 @@ def serve(
             video_backend=video_backend,
             video_sampling=video_sampling,  # type: ignore[arg-type]
             video_cache_bytes=video_cache_bytes,
+            decoder_threads=decoder_threads,
         )
     except (MMFastError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -162,7 +171,8 @@ def serve(
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     ours = {"media_load_workers": media_load_workers, "input_processing_workers": input_processing_workers,
-            "video_backend": video_backend, "video_sampling": video_sampling, "video_cache_bytes": video_cache_bytes}
+            "video_backend": video_backend, "video_sampling": video_sampling, "video_cache_bytes": video_cache_bytes,
+            "decoder_threads": decoder_threads}
     with with_argv(reexec_argv(model, trtllm_serve_args, ours)):  # what extra frontends re-execute
         rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
     if isinstance(rc, int) and rc != 0:

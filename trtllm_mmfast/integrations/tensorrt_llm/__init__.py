@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -82,15 +83,33 @@ _lock = threading.RLock()
 _state: _Enabled | None = None
 
 
+DECODER_THREADS_ENV = "TRTLLM_MMFAST_DECODER_THREADS"
+
+
 @dataclass(frozen=True)
 class _Options:
     media_workers: int
     sampling: VideoSampling
     cache_bytes: int
+    decoder_threads: int
+
+
+def _resolve_decoder_threads(value: int | None) -> int:
+    """``value`` > env ``TRTLLM_MMFAST_DECODER_THREADS`` > 1 (one per video: under load the
+    pools are the parallelism; more helps one request at a time on idle cores)."""
+    raw: object = value if value is not None else os.environ.get(DECODER_THREADS_ENV, "").strip() or 1
+    try:
+        threads = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        threads = 0
+    if threads < 1 or isinstance(raw, bool):
+        where = "" if value is not None else f" (from {DECODER_THREADS_ENV})"
+        raise ValueError(f"decoder_threads must be an int >= 1; got {raw!r}{where}")
+    return threads
 
 
 def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str,
-              video_sampling: str | None, video_cache_bytes: int | str | None) -> _Options:
+              video_sampling: str | None, video_cache_bytes: int | str | None, decoder_threads: int | None) -> _Options:
     from ...cache import resolve_cache_bytes
     from ...runtime.executors import resolve_workers
     from ...video.registry import resolve
@@ -98,12 +117,14 @@ def _validate(media_load_workers: int | None, input_processing_workers: int | No
     resolve_workers("input_processing", input_processing_workers)
     media_workers = resolve_workers("media_load", media_load_workers)
     resolve(video_backend)  # ValueError (unknown) / BackendUnavailableError (not usable here)
-    return _Options(media_workers, resolve_sampling(video_sampling), resolve_cache_bytes(video_cache_bytes))
+    return _Options(media_workers, resolve_sampling(video_sampling), resolve_cache_bytes(video_cache_bytes),
+                    _resolve_decoder_threads(decoder_threads))
 
 
 def _settings_report(t: Target, o: _Options, backend: str) -> dict[str, str]:
     cache = f"{o.cache_bytes} bytes, per process (each trtllm-serve frontend has its own)" if o.cache_bytes else "off"
-    return {"video_sampling": f"{_POLICY[o.sampling]}; {_STOCK[t.generation]}", "video_backend": backend, "video_cache": cache}
+    return {"video_sampling": f"{_POLICY[o.sampling]}; {_STOCK[t.generation]}", "video_backend": backend,
+            "video_cache": cache, "decoder_threads": str(o.decoder_threads)}
 
 
 def _apply_settings(o: _Options, backend: str) -> None:
@@ -111,7 +132,7 @@ def _apply_settings(o: _Options, backend: str) -> None:
     from ...cache import VideoCache
 
     s = _settings.settings
-    s.video_backend, s.video_sampling = backend, o.sampling
+    s.video_backend, s.video_sampling, s.decoder_threads = backend, o.sampling, o.decoder_threads
     if o.cache_bytes == 0:
         s.cache = None
     elif s.cache is None or s.cache.max_bytes != o.cache_bytes:
@@ -125,13 +146,14 @@ def plan(
     video_backend: str = "auto",
     video_sampling: VideoSampling | None = None,
     video_cache_bytes: int | str | None = None,
+    decoder_threads: int | None = None,
     install_uvloop: bool = True,
 ) -> HookReport:
     """The report ``enable(...)`` would return, without changing anything (the live report if enabled)."""
     with _lock:
         if _state is not None and _state.trtllm is sys.modules.get("tensorrt_llm"):
             return _state.report
-        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads)
         t = detect()
         actions = build(t, o.media_workers, install_uvloop)
         return HookReport(t.generation, t.version, tuple(a.hook for a in actions), True, _settings_report(t, o, video_backend))
@@ -144,6 +166,7 @@ def enable(
     video_backend: str = "auto",
     video_sampling: VideoSampling | None = None,
     video_cache_bytes: int | str | None = None,
+    decoder_threads: int | None = None,
     install_uvloop: bool = True,
 ) -> HookReport:
     """Route TensorRT-LLM's video path through trtllm-mmfast; call before ``LLM(...)``.
@@ -152,13 +175,15 @@ def enable(
     ``TRTLLM_MMFAST_*_WORKERS`` > 8). ``video_backend``: ``load_video``'s backend.
     ``video_sampling``: ``"hf"`` or ``"trtllm"`` (explicit > env ``TRTLLM_MMFAST_VIDEO_SAMPLING``
     > ``"hf"``). ``video_cache_bytes``: the repeat-video cache's budget, e.g. ``"4GiB"``
-    (explicit > env ``TRTLLM_MMFAST_VIDEO_CACHE_BYTES`` > 2 GiB; 0 turns it off). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
+    (explicit > env ``TRTLLM_MMFAST_VIDEO_CACHE_BYTES`` > 2 GiB; 0 turns it off).
+    ``decoder_threads``: FFmpeg threads per video (explicit > env ``TRTLLM_MMFAST_DECODER_THREADS``
+    > 1; raise it for few concurrent requests on idle cores). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
     ``asyncio.run``. Idempotent (a second call only changes pools / backend / sampling).
     Raises ``TensorRTLLMNotFoundError`` or ``UnsupportedTensorRTLLMError`` with nothing patched.
     """
     global _state
     with _lock:
-        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads)
         if _state is not None and _state.trtllm is not sys.modules.get("tensorrt_llm"):
             disable()  # a different tensorrt_llm was imported since (tests): start over
         if _state is not None:  # already enabled: only our settings change

@@ -257,7 +257,10 @@ def _load_sync(source: Any, req: VideoRequest, video_data_cls: type) -> Any:
 
     src = _resolve(source)
     sampler, fps, num_frames, fast = _sampling(req)
-    video = load_video(src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache)
+    video = load_video(
+        src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache,
+        decoder_threads=settings.decoder_threads,
+    )  # fmt: skip
     return _video_data(video_data_cls, _handover(video, req, fast=fast, source=src), video, req, fast, src)
 
 
@@ -269,8 +272,9 @@ async def _load_async(source: Any, req: VideoRequest, video_data_cls: type) -> A
     src = _resolve(source)
     sampler, fps, num_frames, fast = _sampling(req)
     video = await load_video_async(
-        src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache
-    )
+        src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache,
+        decoder_threads=settings.decoder_threads,
+    )  # fmt: skip
     if _handover_is_cheap(req, fast):
         frames = _handover(video, req, fast=fast, source=src)
     else:

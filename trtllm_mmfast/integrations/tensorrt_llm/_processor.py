@@ -46,7 +46,7 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
             raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
         from ...video.reader import open_video
 
-        with open_video(clip.source, backend=settings.video_backend) as opened:
+        with open_video(clip.source, backend=settings.video_backend, decoder_threads=settings.decoder_threads) as opened:
             extra = opened.decode(np.asarray(missing))
         count("replanned_videos")
         count("replanned_frames", len(extra))

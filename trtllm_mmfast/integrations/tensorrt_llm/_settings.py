@@ -24,6 +24,7 @@ class Settings:
     generation: str = "main"
     array_frames: bool = False  # does TensorRT-LLM's "np" format give one (N,H,W,3) array?
     cache: Any = None  # the VideoCache of this process (None: off)
+    decoder_threads: int = 1  # per video; the pools give the parallelism across requests
 
 
 settings = Settings()
