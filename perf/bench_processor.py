@@ -1,13 +1,20 @@
-"""Qwen3-VL processor cost: stock (float CHW frames, HF re-sampling, no memo) vs our fast path.
+"""Qwen3-VL processor cost: TensorRT-LLM 1.2.x (stock), TensorRT-LLM main (trtllm-main), ours (fast).
 
-Both paths turn the same 60 decoded frames into model inputs of 60 frames:
+Every path turns the same 60 decoded frames into model inputs of 60 frames:
 - stock: 60 float32 CHW tensors (what TensorRT-LLM 1.2.x's loader gives), the HF processor
   re-samples them (``num_frames=60``), ``do_rescale=False``, unmemoized ``_merge_kwargs``;
+- trtllm-main: main's ``_preprocess`` (``bench/trtllm_main.py``) on what main's loader gives,
+  one uint8 (N,H,W,3) array (format "np") and its metadata, for a request with
+  ``mm_processor_kwargs={"num_frames": 60}`` (so ``_decide_do_sample_frames`` is False:
+  60 loaded == 60 asked), ``do_rescale=True``, ``video_metadata`` with
+  ``total_num_frames`` = 60, unmemoized ``_merge_kwargs``;
 - fast: the 60 frames as one uint8 (N,H,W,3) array handed over as a channels-last view,
   ``do_sample_frames=False`` with metadata, memoized ``_merge_kwargs``.
-Median per-call time and peak extra RSS during the calls (each case in its own process).
+Median per-call time and peak extra RSS during the calls (each case in its own process);
+``same as fast``: whether the mode's model inputs (input_ids, pixel_values_videos,
+video_grid_thw) are byte-identical to fast's.
 
-    python perf/bench_processor.py [--repeats 5] [--out results/bench_processor.json]
+    python perf/bench_processor.py [--repeats 5] [--modes stock trtllm-main fast] [--out results/bench_processor.json]
 """
 
 from __future__ import annotations
@@ -23,11 +30,22 @@ import time
 PROMPT = "<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>Describe.<|im_end|>\n"
 SIZES = {"374x374": (374, 374), "720p": (1280, 720)}
 N_FRAMES = 60
+MODES = ("stock", "trtllm-main", "fast")
 
 
 def _rss_kib(field: str) -> int:
     with open("/proc/self/status") as f:
         return next(int(ln.split()[1]) for ln in f if ln.startswith(field))
+
+
+def _digest(out) -> str:
+    from blake3 import blake3
+
+    h = blake3()
+    for k in ("input_ids", "pixel_values_videos", "video_grid_thw"):
+        h.update(k.encode())
+        h.update(out[k].contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def run_case(mode: str, size: str, repeats: int) -> dict:
@@ -44,7 +62,16 @@ def run_case(mode: str, size: str, repeats: int) -> dict:
     frames = np.stack([synth_frame(w, h, i) for i in range(N_FRAMES)])
     meta = VideoMetadata(N_FRAMES * 5, 30.0, N_FRAMES * 5 / 30.0, w, h, tuple(range(0, N_FRAMES * 5, 5)), "opencv")
     processor = tiny_processor()
-    if mode == "stock":
+    if mode == "trtllm-main":
+        from trtllm_mmfast.bench import trtllm_main
+
+        loaded = trtllm_main.MainVideo(np.ascontiguousarray(frames), {
+            "total_num_frames": meta.total_num_frames, "fps": meta.fps, "duration": meta.duration,
+            "frames_indices": list(meta.frames_indices)})
+
+        def call():
+            return trtllm_main.preprocess(processor, PROMPT, [loaded], {"num_frames": N_FRAMES})
+    elif mode == "stock":
         float_frames = [torch.from_numpy(f).permute(2, 0, 1).float().div(255) for f in frames]
 
         def call():
@@ -74,13 +101,33 @@ def run_case(mode: str, size: str, repeats: int) -> dict:
         "times_s": times,
         "peak_extra_rss_mib": round(peak / 1024, 1),
         "grid_thw": out["video_grid_thw"].tolist(),
+        "tokens": int(out["input_ids"].shape[-1]),
+        "inputs_digest": _digest(out),
         "torch_threads": torch.get_num_threads(),
     }
+
+
+def print_table(rows: list[dict], modes: list[str]) -> None:
+    """One row per (size, mode): ms, ratio to each baseline run, peak MiB, grid, tokens, same inputs as fast."""
+    print("| size | mode | ms | vs stock | vs trtllm-main | peak MiB | grid | tokens | same as fast |")
+    print("|---|---|---:|---:|---:|---:|---|---:|---|")
+    for size in SIZES:
+        by = {r["mode"]: r for r in rows if r["size"] == size}
+        for m in modes:
+            r = by[m]
+
+            def vs(base: str) -> str:
+                return f"{r['median_s'] / by[base]['median_s']:.2f}" if base in by else "-"
+
+            same = "-" if "fast" not in by else ("yes" if r["inputs_digest"] == by["fast"]["inputs_digest"] else "no")
+            print(f"| {size} | {m} | {r['median_s'] * 1e3:.1f} | {vs('stock')} | {vs('trtllm-main')} "
+                  f"| {r['peak_extra_rss_mib']} | {r['grid_thw']} | {r['tokens']} | {same} |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     ap.add_argument("--out", default="results/bench_processor.json")
     ap.add_argument("--case", nargs=2, metavar=("MODE", "SIZE"), help=argparse.SUPPRESS)  # child process
     args = ap.parse_args()
@@ -89,21 +136,17 @@ def main() -> None:
         return
     from trtllm_mmfast.versions import system_info
 
+    modes = args.modes
     rows = []
     for size in SIZES:
-        for mode in ("stock", "fast"):
+        for mode in modes:
             res = subprocess.run(
                 [sys.executable, __file__, "--case", mode, size, "--repeats", str(args.repeats)],
                 capture_output=True, text=True, check=True,
             )
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
     print(f"\nQwen3-VL processor, {N_FRAMES} frames in -> model inputs (median of {args.repeats})\n")
-    print("| size | stock ms | fast ms | fast/stock | stock peak MiB | fast peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for size in SIZES:
-        s, f = (next(r for r in rows if r["size"] == size and r["mode"] == m) for m in ("stock", "fast"))
-        print(f"| {size} | {s['median_s'] * 1e3:.1f} | {f['median_s'] * 1e3:.1f} | {f['median_s'] / s['median_s']:.2f} "
-              f"| {s['peak_extra_rss_mib']} | {f['peak_extra_rss_mib']} |")
+    print_table(rows, modes)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump({"benchmark": "processor", "frames": N_FRAMES, "rows": rows, "system": system_info()}, fh, indent=2)

@@ -38,7 +38,7 @@ def test_tiny_sweep_end_to_end(tmp_path, cache_dir):
         "--modes", "stock,fast", "--out", str(out), "--no-progress",
     ])
     assert result.exit_code == 0, result.output
-    assert "| fps | conc |" in result.output and "speedup req/s" in result.output
+    assert "| fps | conc |" in result.output and "fast/stock req/s" in result.output and "fast tokens" in result.output
 
     data = json.loads((out / "sweep.json").read_text())
     grid = {(p["mode"], p["fps"], p["concurrency"]) for p in data["points"]}
@@ -50,6 +50,7 @@ def test_tiny_sweep_end_to_end(tmp_path, cache_dir):
     assert len(data["samples"]) == sum(p["requests"] for p in data["points"])
     fast = [p for p in data["points"] if p["mode"] == "fast"]
     assert all(p["frames_out"] == 4 for p in fast)
+    assert all(p["tokens"] > 0 for p in data["points"])  # every row: the tokens the model gets
     # fast requests go through the server's async pipeline, which times each stage
     fast_samples = [s for s in data["samples"] if s["mode"] == "fast"]
     assert all(s["stages"]["decode"] > 0 and s["stages"]["process"] > 0 for s in fast_samples)
@@ -75,6 +76,48 @@ def test_ablation_modes_run(tmp_path, cache_dir):
     result = run_sweep(cfg, progress=False, echo=lambda s: None)
     assert [p["mode"] for p in result.points] == cfg.modes
     assert all(p["errors"] == 0 for p in result.points), [s.get("error") for s in result.samples]
+
+
+def test_trtllm_pair_is_checked_identical(tmp_path, cache_dir):
+    cfg = load_config(
+        None, duration_s=3.0, width=96, height=64, fps=[1.0, 4.0], concurrency=[1, 2],
+        modes=["trtllm-main", "fast-trtllm", "fast"], out_dir=str(tmp_path), plots=False,
+    )
+    lines: list[str] = []
+    result = run_sweep(cfg, progress=False, echo=lines.append)
+    assert all(p["errors"] == 0 for p in result.points), [s.get("error") for s in result.samples]
+    by = {(p["mode"], p["fps"], p["concurrency"]): p for p in result.points}
+    for fps in (1.0, 4.0):
+        for c in (1, 2):
+            main, ours = by["trtllm-main", fps, c], by["fast-trtllm", fps, c]
+            assert ours["inputs_equal_trtllm_main"] is True and "inputs_equal_trtllm_main" not in main
+            assert (main["frames_out"], main["tokens"]) == (ours["frames_out"], ours["tokens"])
+    # main's loader: min(10, floor(3 s * fps)) frames, then HF re-samples (no mm target): 3 -> 3 (padded to 4), 10 -> 4
+    assert by["trtllm-main", 1.0, 1]["frames_out"] == 4 and by["fast", 4.0, 1]["frames_out"] == 12
+    out = "\n".join(lines)
+    assert "fast-trtllm/trtllm-main req/s" in out and "fast/trtllm-main p50" in out and "fast/stock" not in out
+    assert "fast-trtllm == trtllm-main at fps 1, 4" in out
+
+
+def test_trtllm_pair_mismatch_fails_the_sweep(tmp_path, cache_dir, monkeypatch):
+    from trtllm_mmfast.bench import modes
+    from trtllm_mmfast.bench.sweep import ModelInputsMismatchError
+
+    real = modes.PolicyTrtllmPlan.plan
+
+    def off_by_one(self, total, source_fps):  # one frame later than stock main's pick
+        import dataclasses
+
+        import numpy as np
+
+        p = real(self, total, source_fps)
+        return dataclasses.replace(p, indices=np.clip(p.indices + 1, 0, total - 1))
+
+    monkeypatch.setattr(modes.PolicyTrtllmPlan, "plan", off_by_one)
+    cfg = load_config(None, duration_s=2.0, width=64, height=48, fps=[2.0], concurrency=[1],
+                      modes=["trtllm-main", "fast-trtllm"], out_dir=str(tmp_path), plots=False)
+    with pytest.raises(ModelInputsMismatchError, match="pixel_values_videos"):
+        run_sweep(cfg, progress=False, echo=lambda s: None)
 
 
 def test_quick_config_is_the_embedded_default():

@@ -34,7 +34,7 @@ class SweepConfig:
     # grid
     fps: list[float] = field(default_factory=lambda: [1.0, 2.0, 4.0])
     concurrency: list[int] = field(default_factory=lambda: [1, 4, 16])
-    modes: list[str] = field(default_factory=lambda: ["stock", "fast"])
+    modes: list[str] = field(default_factory=lambda: ["stock", "trtllm-main", "fast-trtllm", "fast"])
     osl: list[int] = field(default_factory=lambda: [1])  # http target only
     # generated video ("moving shapes" H.264), unless `videos` names files / URLs
     width: int = 374
