@@ -7,7 +7,9 @@ Sizes resolve as: explicit argument > CLI flag > environment variable > ``DEFAUL
 
 Pools are created lazily (never at import), recreated by ``configure``, and shut down by
 ``shutdown`` (also at interpreter exit). Worker threads are named ``mmfast-media-<n>`` and
-``mmfast-inproc-<n>``.
+``mmfast-inproc-<n>``. A third pool, ``decode_pool`` (``mmfast-decode-<n>``, one thread per core),
+runs the extra decoder contexts of a parallel pyav decode (``video._parallel``, whose
+decode-thread allowance of ``cpu_cores()`` slots bounds them); ``shutdown`` stops it too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ __all__ = [
     "DEFAULT_WORKERS",
     "PoolKind",
     "configure",
+    "cpu_cores",
+    "decode_pool",
     "input_processing_pool",
     "media_load_pool",
     "resolve_workers",
@@ -41,7 +45,7 @@ DEFAULT_WORKERS = 8
 _ARG = {"media_load": "media_load_workers", "input_processing": "input_processing_workers"}
 _FLAG = {"media_load": "--media-load-workers", "input_processing": "--input-processing-workers"}
 _ENV = {"media_load": "TRTLLM_MMFAST_MEDIA_LOAD_WORKERS", "input_processing": "TRTLLM_MMFAST_INPUT_PROCESSING_WORKERS"}
-_PREFIX = {"media_load": "mmfast-media-", "input_processing": "mmfast-inproc-"}
+_PREFIX = {"media_load": "mmfast-media-", "input_processing": "mmfast-inproc-", "decode": "mmfast-decode-"}
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -98,7 +102,7 @@ class _Pools:
 _state = _Pools()
 
 
-def _new_pool(kind: PoolKind, size: int) -> ThreadPoolExecutor:
+def _new_pool(kind: str, size: int) -> ThreadPoolExecutor:
     counter = itertools.count()
     prefix = _PREFIX[kind]
 
@@ -112,14 +116,16 @@ def _new_pool(kind: PoolKind, size: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=size, thread_name_prefix=prefix.rstrip("-"), initializer=name_thread)
 
 
-def _pool(kind: PoolKind) -> ThreadPoolExecutor:
+def _pool(kind: str) -> ThreadPoolExecutor:
     pool = _state.pools.get(kind)
     if pool is not None:
         return pool
     with _state.lock:
         pool = _state.pools.get(kind)
         if pool is None:
-            pool = _new_pool(kind, resolve_workers(kind, _state.sizes.get(kind)))
+            decode = kind == "decode"
+            size = cpu_cores() if decode else resolve_workers(kind, _state.sizes.get(kind))  # type: ignore[arg-type]
+            pool = _new_pool(kind, size)
             _state.pools[kind] = pool
         return pool
 
@@ -132,6 +138,19 @@ def media_load_pool() -> ThreadPoolExecutor:
 def input_processing_pool() -> ThreadPoolExecutor:
     """The input-processing pool (created on first use)."""
     return _pool("input_processing")
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (its CPU affinity; ``os.cpu_count()`` where that is unknown)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def decode_pool() -> ThreadPoolExecutor:
+    """Workers for the extra decoder contexts of parallel decodes (created on first use)."""
+    return _pool("decode")
 
 
 def configure(*, media_load_workers: int | None = None, input_processing_workers: int | None = None) -> None:

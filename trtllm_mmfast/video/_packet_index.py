@@ -1,5 +1,6 @@
 """The pyav backend's packet table: ``scan`` demuxes once (no pixel decoded) into a frozen
-``PacketIndex``; ``plan_runs`` is the pure choice of which packets a set of targets needs.
+``PacketIndex``; ``plan_runs`` is the pure choice of which packets a set of targets needs;
+``PacketReader`` reads runs of packets by ordinal back off an open container (seeking).
 
 Packets are numbered by *ordinal*, their position in decode order. Source frame ``i`` is the
 i-th packet in presentation (pts) order, leaving out the packets an edit list marks as
@@ -21,13 +22,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from ._bitstream import h264_disposable, hevc_vcl, nal_length_size
 
-__all__ = ["PacketIndex", "RunPlan", "build_index", "plan_runs", "scan"]
+__all__ = ["PacketIndex", "PacketReader", "RunPlan", "build_index", "plan_runs", "scan"]
 
 log = logging.getLogger(__name__)
 
@@ -184,3 +185,82 @@ def plan_runs(index: PacketIndex, targets: Sequence[int]) -> RunPlan:
         else:
             runs.append([s, e])
     return RunPlan(tuple((s, e) for s, e in runs), slot_of, frozenset(target_packets))
+
+
+class PacketReader:
+    """Reading packets by ordinal off an open container, seeking to keyframes: a mixin of the pyav
+    backend's decoder context, which provides ``index``, ``_container``, ``_stream``, ``_it`` (the
+    demux iterator, None when the position is unknown), ``_pending``, ``_pos``, ``stats.seeks``,
+    ``_run_notes``, ``_av``, ``_source`` and ``_reopen()``."""
+
+    index: PacketIndex
+    _av: Any
+    _container: Any
+    _stream: Any
+    _it: Iterator[Any] | None
+    _pending: tuple[int, Any] | None
+    _pos: int
+    _run_notes: list[str]
+    _source: Any
+    stats: Any
+
+    def _reopen(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, start: int, end: int) -> Iterator[tuple[int, Any]]:
+        """(ordinal, packet) for ordinals start..end, seeking when start lies in a later GOP."""
+        nxt = self._pending[0] if self._pending else self._pos
+        gop_id = self.index.gop_id
+        if self._it is None or not (nxt <= start and gop_id[start] == gop_id[min(nxt, self.index.num_packets - 1)]):
+            self._seek(start)
+        while True:
+            item, self._pending = self._pending or self._next_packet(), None
+            if item is None:
+                return  # end of data (or a damaged tail)
+            q, pkt = item
+            if q < start:
+                continue
+            if q > end:
+                self._pending = item
+                return
+            yield item
+            if q == end:
+                return
+
+    def _next_packet(self) -> tuple[int, Any] | None:
+        if self._it is None:
+            return None
+        try:
+            for pkt in self._it:
+                q = self.index.ordinal.get(pkt.pts) if pkt.size else None
+                if q is not None:
+                    self._pos = q + 1
+                    return q, pkt
+        except self._av.FFmpegError as e:
+            log.debug("%s: demuxing stopped early: %s", self._source.label, e)
+            self._run_notes.append(f"demuxing stopped early ({e})")
+        self._it, self._pos = None, self.index.num_packets
+        return None
+
+    def _seek(self, start: int) -> None:
+        """Position the demuxer at or before packet ``start`` (a keyframe): seek by its pts, then
+        its dts (lands earlier on some containers), and reopen the container as a last resort."""
+        self._pending = None
+        stream = self._stream
+        for ts in dict.fromkeys((self.index.pts[start], self.index.dts[start])):
+            if ts is None:
+                continue
+            try:
+                self._container.seek(ts, stream=stream, backward=True)
+            except self._av.FFmpegError:
+                continue
+            self.stats.seeks += 1
+            self._it = self._container.demux(stream)
+            first = self._next_packet()
+            if first is not None and first[0] <= start:
+                self._pending = first
+                return
+        self._reopen()
+        self._it = self._container.demux(self._stream)
+        self._pos = 0
+

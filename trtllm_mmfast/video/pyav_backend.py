@@ -2,7 +2,8 @@
 
 Three pieces: ``_bitstream`` (which packets are disposable: pure NAL parsing), ``_packet_index``
 (``scan``: one packets-only demux into a frozen ``PacketIndex``; ``plan_runs``: the pure choice of
-packet runs for a set of targets) and, here, the decoder loop over those runs.
+packet runs for a set of targets; ``PacketReader``: reading a run, seeking) and, here, the decoder
+loop over those runs.
 
 ``decode(indices)`` sends the decoder the minimum set of packets:
 
@@ -32,21 +33,26 @@ cannot be seen here.) In the fallback sequential decode a lost frame would shift
 number, so decoding stops at the first error. Targets not decoded are missing from the result, and
 ``Decoded.damage`` says what happened (``load_video`` logs it as one warning).
 
-The decoder uses exactly ``decoder_threads`` threads (frame threading above one). Input FFmpeg
-cannot open raises ``InvalidMediaError``.
+Each decoder context uses exactly ``decoder_threads`` threads (frame threading above one), and
+every decode first holds that many slots of the process-wide decode-thread allowance (one per
+core). Independent runs are spread over extra decoder contexts while slots are idle, bit-identical
+to the sequential decode (``_parallel``: the allowance, the contexts, why it is exact;
+``parallel_runs`` opts out). Input FFmpeg cannot open raises ``InvalidMediaError``.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass, field, replace
+import threading
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterator
 
 import numpy as np
 
 from ..errors import InvalidMediaError
-from ._packet_index import PacketIndex, plan_runs, scan
+from . import _parallel
+from ._packet_index import PacketIndex, PacketReader, RunPlan, plan_runs, scan
 from .backend import Allocator, Decoded, FrameSink, StreamInfo
 from .source import MediaSource
 
@@ -65,31 +71,56 @@ class DecodeStats:
     frames_converted: int = 0  # frames converted to RGB (= unique targets decoded)
     decode_errors: int = 0  # packets the decoder rejected
     frames_damaged: int = 0  # frames output after a decode error that were not taken (see _intact)
+    contexts: int = 0  # decoder contexts the runs were decoded on (1: sequential)
     sent: list[int] = field(default_factory=list, repr=False)  # ordinals of the packets sent, in order
+
+    def add(self, run: DecodeStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(run, f.name))
 
 
 # --- the opened video ------------------------------------------------------------------------
 
 
-class _PyAVVideo:
-    """One source opened with PyAV: ``index`` (its ``PacketIndex``), ``stats`` (of the last decode)."""
+class _PyAVVideo(PacketReader):
+    """One source opened with PyAV: ``index`` (its ``PacketIndex``), ``stats`` (of the last decode).
 
-    def __init__(self, source: MediaSource, decoder_threads: int) -> None:
+    ``parallel_runs``: most decoder contexts one decode uses (see ``_parallel``). With ``root``,
+    an extra decoder context of that video: its own container, ``root``'s index and geometry.
+    """
+
+    def __init__(
+        self, source: MediaSource, decoder_threads: int, *, parallel_runs: int | None = None,
+        root: _PyAVVideo | None = None,
+    ) -> None:  # fmt: skip
         import av
 
         self._av = av
         self._source = source
         self._threads = int(decoder_threads)
+        self.parallel_runs = _parallel.resolve_parallel_runs(parallel_runs)
         self._container: Any = None
         self.stats = DecodeStats()
         self._notes: list[str] = []  # what was wrong with the input, for ``damage``
         self._run_notes: list[str] = []  # ... and with the last decode
+        self._root = root or self
+        self._lock = threading.Lock()  # learning the rotation (contexts share the sink)
         try:
             self._open_container()
-            self._index()
+            if root is None:
+                self._index()
+            else:
+                self.index, self.info, self._turns = root.index, root.info, root._turns
+                self._coded_size = root._coded_size
         except BaseException:
             self.close()
             raise
+
+    def _context(self) -> _PyAVVideo:
+        """An extra decoder context for a parallel decode (closed by ``_parallel``)."""
+        ctx = _PyAVVideo(self._source, self._threads, root=self)
+        ctx._start()
+        return ctx
 
     def _open_container(self) -> None:
         av, src = self._av, self._source
@@ -143,41 +174,61 @@ class _PyAVVideo:
     # --- decoding -------------------------------------------------------------------------
 
     def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
+        self._start()
+        targets = [int(t) for t in sink.targets if 0 <= t < self.info.total_num_frames]
+        if targets:
+            with _parallel.allowance().held(self._threads):  # waits while every core is decoding
+                if self.index.sparse:
+                    self._decode_sparse(sink)
+                else:
+                    self.stats.contexts = 1
+                    self._decode_linear(sink, targets)
+        return sink.result(self.info, self._damage())
+
+    def _start(self) -> None:
+        """Reset this context for a new decode."""
         import cv2
         from av.video.reformatter import VideoReformatter
 
         self._cv2 = cv2
         self._sws = VideoReformatter()  # keeps its SwsContext across frames
         self.stats = DecodeStats()
-        self._run_notes: list[str] = []
+        self._run_notes = []
         self._tainted = False  # a reference packet failed to decode: output may be concealed garbage
         self._clean_from: int | None = None  # pts of the first keyframe sent since then
         self._done: set[int] = set()  # unique targets already in their slot
-        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
-        targets = [int(t) for t in sink.targets if 0 <= t < self.info.total_num_frames]
-        if targets:
-            if self.index.sparse:
-                self._decode_sparse(sink)
-            else:
-                self._decode_linear(sink, targets)
-        return sink.result(self.info, self._damage())
 
     def _decode_sparse(self, sink: FrameSink) -> None:
-        index = self.index
-        plan = plan_runs(index, sink.targets.tolist())
-        slot_of, disp = plan.slot_of, index.disposable
-        gops_used: set[int] = set()
-        for s, e in plan.runs:
-            self._drain(sink, slot_of)
-            for q, pkt in self._read(s, e):
-                if q in plan.target_packets or not disp[q]:
-                    gops_used.add(index.gop_id[q])
-                    for frame in self._send(q, pkt, disposable=disp[q]):
-                        self._take(frame, slot_of.get(frame.pts), sink)
-                else:
-                    self.stats.packets_skipped += 1
-        self._drain(sink, slot_of)
-        self.stats.gops_skipped = index.num_gops - len(gops_used)
+        """The runs of the plan, on this and (when cores are idle) extra contexts, merged in run order."""
+        plan = plan_runs(self.index, sink.targets.tolist())
+        runs, contexts = _parallel.decode_runs(
+            len(plan.runs), lambda ctx, i: ctx._decode_run(i, plan, sink), self, self._context,
+            share=self._threads, limit=self.parallel_runs, packets=sum(e - s + 1 for s, e in plan.runs),
+        )  # fmt: skip
+        total, notes, gops_used = DecodeStats(), [], set()
+        for stats, run_notes, gops in runs:
+            total.add(stats)
+            notes += run_notes
+            gops_used |= gops
+        total.gops_skipped, total.contexts = self.index.num_gops - len(gops_used), contexts
+        self.stats, self._run_notes = total, notes
+
+    def _decode_run(self, i: int, plan: RunPlan, sink: FrameSink) -> tuple[DecodeStats, list[str], set[int]]:
+        """Run ``i``: from its keyframe to a drained decoder; (its stats, notes, GOPs used)."""
+        self._drain_frames()  # dirty only after a failed decode: those frames are no one's
+        self.stats, self._run_notes, self._tainted = DecodeStats(), [], False
+        index, (s, e) = self.index, plan.runs[i]
+        disp, gops_used = index.disposable, set()
+        for q, pkt in self._read(s, e):
+            if q in plan.target_packets or not disp[q]:
+                gops_used.add(index.gop_id[q])
+                for frame in self._send(q, pkt, disposable=disp[q]):
+                    self._take(frame, plan.slot_of.get(frame.pts), sink)
+            else:
+                self.stats.packets_skipped += 1
+        self._drain(sink, plan.slot_of)
+        return self.stats, self._run_notes, gops_used
 
     def _decode_linear(self, sink: FrameSink, targets: list[int]) -> None:
         """No usable pts: decode from the start, numbering frames in output order."""
@@ -255,7 +306,7 @@ class _PyAVVideo:
         if not self._intact(frame) or k is None or k in self._done or (frame.width, frame.height) != self._coded_size:
             return
         if self._turns is None:
-            self._learn_rotation(frame, sink)
+            self._turns = self._root._learn_rotation(frame, sink)
         cv2 = self._cv2
         bgr = self._sws.reformat(frame, format="bgr24", interpolation="BICUBIC", threads=self._threads)
         if self._turns:
@@ -268,73 +319,20 @@ class _PyAVVideo:
         self._done.add(k)
         self.stats.frames_converted += 1
 
-    def _learn_rotation(self, frame: Any, sink: FrameSink) -> None:
+    def _learn_rotation(self, frame: Any, sink: FrameSink) -> int:
         """Read the display rotation off the first target frame (before any slot is written)."""
-        degrees = int(getattr(frame, "rotation", 0) or 0)
-        self._turns = (degrees // 90) % 4 if degrees % 90 == 0 else 0  # OpenCV ignores other angles
-        if self._turns % 2:
-            w, h = self._coded_size
-            self.info = replace(self.info, width=h, height=w)
-            sink.transpose_size()  # same buffer, still empty
+        with self._lock:
+            if self._turns is None:
+                degrees = int(getattr(frame, "rotation", 0) or 0)
+                turns = (degrees // 90) % 4 if degrees % 90 == 0 else 0  # OpenCV ignores other angles
+                if turns % 2:
+                    w, h = self._coded_size
+                    self.info = replace(self.info, width=h, height=w)
+                    sink.transpose_size()  # same buffer, still empty
+                self._turns = turns
+            return self._turns
 
-    # --- demuxing -------------------------------------------------------------------------
-
-    def _read(self, start: int, end: int) -> Iterator[tuple[int, Any]]:
-        """(ordinal, packet) for ordinals start..end, seeking when start lies in a later GOP."""
-        nxt = self._pending[0] if self._pending else self._pos
-        gop_id = self.index.gop_id
-        if self._it is None or not (nxt <= start and gop_id[start] == gop_id[min(nxt, self.index.num_packets - 1)]):
-            self._seek(start)
-        while True:
-            item, self._pending = self._pending or self._next_packet(), None
-            if item is None:
-                return  # end of data (or a damaged tail)
-            q, pkt = item
-            if q < start:
-                continue
-            if q > end:
-                self._pending = item
-                return
-            yield item
-            if q == end:
-                return
-
-    def _next_packet(self) -> tuple[int, Any] | None:
-        if self._it is None:
-            return None
-        try:
-            for pkt in self._it:
-                q = self.index.ordinal.get(pkt.pts) if pkt.size else None
-                if q is not None:
-                    self._pos = q + 1
-                    return q, pkt
-        except self._av.FFmpegError as e:
-            log.debug("%s: demuxing stopped early: %s", self._source.label, e)
-            self._run_notes.append(f"demuxing stopped early ({e})")
-        self._it, self._pos = None, self.index.num_packets
-        return None
-
-    def _seek(self, start: int) -> None:
-        """Position the demuxer at or before packet ``start`` (a keyframe): seek by its pts, then
-        its dts (lands earlier on some containers), and reopen the container as a last resort."""
-        self._pending = None
-        stream = self._stream
-        for ts in dict.fromkeys((self.index.pts[start], self.index.dts[start])):
-            if ts is None:
-                continue
-            try:
-                self._container.seek(ts, stream=stream, backward=True)
-            except self._av.FFmpegError:
-                continue
-            self.stats.seeks += 1
-            self._it = self._container.demux(stream)
-            first = self._next_packet()
-            if first is not None and first[0] <= start:
-                self._pending = first
-                return
-        self._reopen()
-        self._it = self._container.demux(self._stream)
-        self._pos = 0
+    # --- demuxing (``PacketReader``: _read, _next_packet, _seek) ---------------------------
 
     def _reopen(self) -> None:
         self._container.close()
@@ -371,8 +369,10 @@ class PyAVBackend:
             return f"cannot import av: {e}"
         return None
 
-    def open(self, source: MediaSource, *, decoder_threads: int) -> _PyAVVideo:
-        return _PyAVVideo(source, decoder_threads)
+    def open(self, source: MediaSource, *, decoder_threads: int, parallel_runs: int | None = None) -> _PyAVVideo:
+        """``parallel_runs``: most decoder contexts one decode spreads its GOP runs over (1: sequential;
+        default ``TRTLLM_MMFAST_PARALLEL_RUNS``, else automatic: as many as runs and idle cores allow)."""
+        return _PyAVVideo(source, decoder_threads, parallel_runs=parallel_runs)
 
 
 BACKEND = PyAVBackend()
