@@ -6,7 +6,8 @@ Sizes resolve as: explicit argument > CLI flag > environment variable > ``DEFAUL
     input_processing  --input-processing-workers   TRTLLM_MMFAST_INPUT_PROCESSING_WORKERS
 
 Pools are created lazily (never at import), recreated by ``configure``, and shut down by
-``shutdown`` (also at interpreter exit). Worker threads are named ``mmfast-media-<n>`` and
+``shutdown`` (also at interpreter exit). Input-processing workers cap torch's intra-op
+threads when they start (``runtime.torch_threads``). Worker threads are named ``mmfast-media-<n>`` and
 ``mmfast-inproc-<n>``. A third pool, ``decode_pool`` (``mmfast-decode-<n>``, one thread per core),
 runs the extra decoder contexts of a parallel pyav decode (``video._parallel``, whose
 decode-thread allowance of ``cpu_cores()`` slots bounds them); ``shutdown`` stops it too.
@@ -109,6 +110,10 @@ def _new_pool(kind: str, size: int) -> ThreadPoolExecutor:
     def name_thread() -> None:
         # ThreadPoolExecutor names threads "<prefix>_<n>"; we want "mmfast-media-<n>".
         threading.current_thread().name = f"{prefix}{next(counter)}"
+        if kind == "input_processing":  # the HF processor runs here: no oversubscription
+            from .torch_threads import cap_torch_threads
+
+            cap_torch_threads(import_torch=True)
 
     if not _state.atexit_registered:
         atexit.register(shutdown, wait=False, cancel_futures=True)

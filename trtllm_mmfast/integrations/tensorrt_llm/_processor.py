@@ -20,6 +20,7 @@ import numpy as np
 
 from ...errors import InvalidMediaError
 from ...processors._video_cache import frames_identity, video_identity
+from ...runtime.torch_threads import cap_torch_threads
 from ...types import VideoFrames
 from . import _policy
 from ._loader import LoadedClip, loaded_clip, trtllm_float
@@ -122,6 +123,7 @@ def make_fast_input_processor(base: type) -> type:
             clips = [loaded_clip(getattr(vd, "frames", None)) for vd in mm_data.get("video") or []]
             if self._mmfast is None or not clips or any(c is None for c in clips):
                 return super()._preprocess(text, mm_data, mm_processor_kwargs)
+            cap_torch_threads()  # TensorRT-LLM's input-processor threads: no oversubscription
             kwargs = dict(mm_processor_kwargs or {})
             sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
             vp = self._mmfast.hf.video_processor
