@@ -285,3 +285,21 @@ def test_the_other_sampling_policy_misses(model_dir, clip, counted):
     assert counted == {"open": 2, "video_processor": 2} and cache["hits"] == 0 and cache["misses"] == 4
     assert not torch.equal(hf_turn[1]["multimodal_data"]["video"]["video_grid_thw"],
                            trt_turn[1]["multimodal_data"]["video"]["video_grid_thw"])
+
+
+def test_a_chat_resending_other_mm_processor_kwargs_decodes_them_once(model_dir, clip, counted):
+    """Turns asking for fps=1 re-plan the loaded frames: the extra frames are decoded once."""
+    url = data_url(clip)
+    with use_standin("main") as trt:
+        mmfast.enable(video_cache_bytes="64MiB")
+        srv = make_server(trt, make_processor(model_dir))
+        turns = [asyncio.run(srv.chat_multimodal(messages(url, f"Q{i}"), mm_processor_kwargs={"fps": 1})) for i in range(3)]
+        srv.shutdown()
+        assert counted == {"open": 1, "video_processor": 1}  # one load, one HF video processing
+        assert mmfast.stats()["replanned_videos"] == 1 and mmfast.stats()["replanned_frames"] > 0  # one re-plan decode
+    frames = reference_frames(clip)
+    meta = {"total_num_frames": 90, "fps": 30.0, "duration": 3.0, "frames_indices": list(range(90))}
+    stock = tiny_processor()(text=[VIDEO_PLACEHOLDER + "Q2"], videos=[frames], video_metadata=[meta],
+                             do_sample_frames=True, fps=1, return_tensors="pt")
+    assert torch.equal(turns[2][1]["multimodal_data"]["video"]["pixel_values_videos"], stock["pixel_values_videos"])
+    assert turns[2][0] == stock["input_ids"][0].tolist()

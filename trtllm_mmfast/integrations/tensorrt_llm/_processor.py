@@ -43,14 +43,7 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     missing = tuple(sorted(set(indices.tolist()) - have.keys()))
     arrays = [video.frames]
     if missing:
-        if clip.source is None:
-            raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
-        from ...video.reader import open_video
-
-        with open_video(clip.source, backend=settings.video_backend, decoder_threads=settings.decoder_threads) as opened:
-            extra = opened.decode(np.asarray(missing))
-        count("replanned_videos")
-        count("replanned_frames", len(extra))
+        extra = _decode_missing(clip, missing)
         base = len(video)
         have.update({int(i): base + k for k, i in enumerate(extra.metadata.frames_indices)})
         arrays.append(extra.frames)
@@ -58,6 +51,30 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     pool = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
     frames = np.ascontiguousarray(pool[[have[i] for i in kept]])
     return VideoFrames(frames=frames, metadata=dataclasses.replace(video.metadata, frames_indices=tuple(kept)))
+
+
+def _decode_missing(clip: LoadedClip, missing: tuple[int, ...]) -> VideoFrames:
+    """The frames a re-planned request needs beyond the loaded ones (through the repeat-video
+    cache when it is on: a chat resending the same kwargs decodes them once)."""
+    if clip.source is None:
+        raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
+
+    def decode() -> VideoFrames:
+        from ...video.reader import open_video
+
+        with open_video(clip.source, backend=settings.video_backend, decoder_threads=settings.decoder_threads) as opened:
+            extra = opened.decode(np.asarray(missing))
+        count("replanned_videos")
+        count("replanned_frames", len(extra))
+        return extra
+
+    cache, digest = settings.cache, clip.video.metadata.source_digest
+    if cache is None or digest is None:
+        return decode()
+    from ...cache import make_key
+
+    key = make_key(digest, "frames", indices=missing, backend=settings.video_backend, replanned=True)
+    return cache.get_or_compute(key, decode)[0]
 
 
 def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool) -> tuple[Any, dict | None, Any]:
