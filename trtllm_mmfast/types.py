@@ -27,6 +27,9 @@ class VideoMetadata:
     """What we know about the source video and which of its frames were kept.
 
     ``frames_indices`` are source frame indices (presentation order), one per returned frame.
+    ``width`` / ``height`` are the source's (display) size; ``frames_size`` is (height, width) of
+    the frames when they were resized as decoded for a processor (``load_video(..., resize_for=)``),
+    None when the frames have the source size. Processors given such frames must not resize again.
     """
 
     total_num_frames: int
@@ -37,6 +40,7 @@ class VideoMetadata:
     frames_indices: tuple[int, ...]
     backend: str
     source_digest: str | None = None  # BLAKE3 hex of the source bytes, when it was hashed (caches, TensorRT-LLM)
+    frames_size: tuple[int, int] | None = None  # (height, width) of pre-resized frames; None: source size
 
     def to_hf(self) -> dict[str, Any]:
         """The dict transformers takes as ``video_metadata`` (a fresh one each call: HF mutates it)."""

@@ -191,6 +191,8 @@ class FastQwen3VLProcessor:
                     "pass VideoFrames from load_video instead"
                 )
             kwargs["do_sample_frames"] = False
+            if _pre_resized(self.hf, items, kwargs):
+                kwargs["do_resize"] = False  # resized as decoded, exactly as this processor would
             videos = [t for t, _ in converted]
             if self.cache is not None and all(isinstance(v, VideoFrames) for v in items):
                 from ._video_cache import frames_identity, video_identity
@@ -203,6 +205,28 @@ class FastQwen3VLProcessor:
     @property
     def sampler(self) -> Qwen3VLSampler:
         return sampler_for(self.hf)
+
+
+def _pre_resized(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> bool:
+    """True when every video was resized at decode time for this processor (``load_video(...,
+    resize_for=)``), False when none was; a mix, other resize settings or a call overriding them
+    raise ValueError (the processor would resize again, or differently)."""
+    sizes = [v.metadata.frames_size if isinstance(v, VideoFrames) else None for v in items]
+    if all(s is None for s in sizes):
+        return False
+    if any(s is None for s in sizes):
+        raise ValueError("some videos were resized at decode time (resize_for=) and some not: load all of a call's videos the same way")
+    from ..video.resize import RESIZE_KWARGS, ResizePlan
+
+    given = set(kwargs) | set(kwargs.get("videos_kwargs") or ())
+    if given & set(RESIZE_KWARGS):
+        raise ValueError(f"videos resized at decode time cannot take resize settings at call time ({sorted(given & set(RESIZE_KWARGS))})")
+    plan = ResizePlan.of(hf)
+    for v, size in zip(items, sizes):
+        m = v.metadata
+        if plan.size(len(v), m.height, m.width) != size:
+            raise ValueError(f"frames resized to {size} at decode time, but this processor resizes {m.width}x{m.height} differently")
+    return True
 
 
 def _is_single_array(v: Any) -> bool:

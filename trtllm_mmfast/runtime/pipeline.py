@@ -247,6 +247,7 @@ async def load_video_async(
     fetch_policy: FetchPolicy | None = None,
     cache: VideoCache | None = None,
     revalidate: UrlValidators | None = None,
+    resize_for: Any = None,
 ) -> VideoFrames:
     """``load_video(source, fps=, num_frames=, sampler=, backend=, limits=, decoder_threads=,
     policy=)`` in the media-load pool, with the frame bytes reserved from a budget.
@@ -265,10 +266,12 @@ async def load_video_async(
     budget (the cache's byte budget bounds what it keeps).
     ``revalidate``: with a ``cache``, a ``UrlValidators``: an http(s) URL fetched before is
     asked with a conditional GET, and a ``304`` is answered from the cache (``video.revalidate``).
+    ``resize_for``: frames resized as decoded for that processor (see ``load_video``); the
+    budget then reserves the resized frames' bytes (the per-thread full-size scratch is not counted).
     """
     options = dict(
         fps=fps, num_frames=num_frames, sampler=sampler, backend=backend, limits=limits,
-        decoder_threads=decoder_threads, policy=policy, cache=cache,
+        decoder_threads=decoder_threads, policy=policy, cache=cache, resize_for=resize_for,
     )  # fmt: skip
     stats = stats if stats is not None else global_stats()
     if timeout is _UNSET:
@@ -296,7 +299,7 @@ async def _load_revalidated(url: str, run: Any, cache: VideoCache, validators: U
     from ..video.cached import frames_params, lookup
 
     limits = options["limits"] or DEFAULT_LIMITS
-    params = frames_params(**{k: options[k] for k in ("sampler", "fps", "num_frames", "backend", "limits")})
+    params = frames_params(**{k: options[k] for k in ("sampler", "fps", "num_frames", "backend", "limits", "resize_for")})
 
     async def load(src: MediaSource) -> VideoFrames:
         checked = dataclasses.replace(resolve_source(src.data, limits=limits), label=src.label)  # the byte limit

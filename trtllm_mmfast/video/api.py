@@ -30,6 +30,7 @@ def load_video(
     policy: SourcePolicy | None = None,
     allocator: Allocator | None = None,
     cache: VideoCache | None = None,
+    resize_for: Any = None,
 ) -> VideoFrames:
     """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
 
@@ -44,18 +45,25 @@ def load_video(
     runtime passes one that first reserves the bytes from its frame budget.
     ``cache``: a ``VideoCache``; a repeat of the same source bytes with the same sampling
     returns the cached frames (shared: read-only) without probing or decoding (``video.cached``).
+    ``resize_for``: a Qwen3-VL processor (``wrap``'s, or the HF one): each frame is resized as
+    it is decoded, exactly as that processor's defaults resize it, so only (N, h', w', 3) frames
+    are kept (``metadata.frames_size``; ``metadata.width/height`` stay the source's); the fast
+    processor then skips its resize (``video.resize``). None: full-size frames.
     To decode more frames of the same source later, use ``open_video`` instead.
     """
     pick = get_sampler(sampler)  # an unknown sampler fails before any I/O
 
     def load(src: Any) -> VideoFrames:
         with open_video(src, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy) as video:
-            return video.decode(video.sample(fps=fps, num_frames=num_frames, sampler=pick), allocator=allocator)
+            idx = video.sample(fps=fps, num_frames=num_frames, sampler=pick)
+            if resize_for is None:
+                return video.decode(idx, allocator=allocator)
+            return video.decode(idx, allocator=allocator, resize_for=resize_for)
 
     if cache is None:
         return load(source)
     from .cached import frames_params, load_cached
 
     src = resolve_source(source, limits=limits or DEFAULT_LIMITS, policy=policy)
-    params = frames_params(sampler=pick, fps=fps, num_frames=num_frames, backend=backend, limits=limits)
+    params = frames_params(sampler=pick, fps=fps, num_frames=num_frames, backend=backend, limits=limits, resize_for=resize_for)
     return load_cached(cache, src, params, load)

@@ -82,12 +82,15 @@ class Decoded:
     (repeats allowed). ``info``: the stream facts as known after decoding (a display rotation
     learnt from the first frame swaps width and height). ``damage``: what was wrong with the
     input (truncation, decode errors, frames left out), or None for an intact decode.
+    ``frames_size``: (height, width) of the frames when they were resized as decoded
+    (``video.resize``), None when they have the stream's size (``info``).
     """
 
     frames: Any = field(repr=False)
     indices: np.ndarray
     info: StreamInfo
     damage: str | None = None
+    frames_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         idx = self.indices
@@ -96,9 +99,10 @@ class Decoded:
         if np.any(np.diff(idx) < 0):
             raise ValueError(f"Decoded.indices must be sorted, got {idx.tolist()[:10]}")
         shape = tuple(self.frames.shape)
-        want = (len(idx), self.info.height, self.info.width, 3)
+        h, w = self.frames_size or (self.info.height, self.info.width)
+        want = (len(idx), h, w, 3)
         if shape != want:
-            raise ValueError(f"Decoded.frames has shape {shape}, expected {want} (indices x info size x RGB)")
+            raise ValueError(f"Decoded.frames has shape {shape}, expected {want} (indices x frame size x RGB)")
         f = self.frames
         if isinstance(f, np.ndarray) and (f.dtype != np.uint8 or not f.flags.c_contiguous):
             raise ValueError(f"Decoded.frames must be C-contiguous uint8, got {f.dtype}")
@@ -141,6 +145,8 @@ class FrameSink:
     a repeated index is decoded once and copied to its other slots.
     """
 
+    frames_size: tuple[int, int] | None = None  # set by a resizing sink (``video.resize``)
+
     def __init__(self, indices: np.ndarray, height: int, width: int, allocator: Allocator = HOST) -> None:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.ndim != 1 or len(idx) == 0:
@@ -174,9 +180,9 @@ class FrameSink:
 
     def result(self, info: StreamInfo, damage: str | None = None) -> Decoded:
         if self._filled.all():
-            return Decoded(self.frames, self.indices, info, damage)
+            return Decoded(self.frames, self.indices, info, damage, self.frames_size)
         keep = np.repeat(self._filled, self._counts)
         kept = self.frames[keep]
         if isinstance(kept, np.ndarray):
             kept = np.ascontiguousarray(kept)
-        return Decoded(kept, self.indices[keep], info, damage)
+        return Decoded(kept, self.indices[keep], info, damage, self.frames_size)

@@ -32,8 +32,10 @@ def digest_of(src: MediaSource) -> str:
     return source_digest(src.data if src.data is not None else src.path)  # type: ignore[arg-type]
 
 
-def frames_key(digest: str, *, sampler: Any, fps: Any, num_frames: Any, backend: str, limits: Limits) -> Any:
-    return make_key(digest, "frames", sampler=sampler_key(sampler), fps=fps, num_frames=num_frames, backend=backend, limits=limits)
+def frames_key(digest: str, *, sampler: Any, fps: Any, num_frames: Any, backend: str, limits: Limits, resize: Any = None) -> Any:
+    extra = {} if resize is None else {"resize": resize}  # pre-resized frames: the processor's resize settings
+    return make_key(digest, "frames", sampler=sampler_key(sampler), fps=fps, num_frames=num_frames, backend=backend,
+                    limits=limits, **extra)  # fmt: skip
 
 
 def with_digest(video: VideoFrames, digest: str) -> VideoFrames:
@@ -43,14 +45,18 @@ def with_digest(video: VideoFrames, digest: str) -> VideoFrames:
     return VideoFrames(frames=video.frames, metadata=dataclasses.replace(video.metadata, source_digest=digest))
 
 
-def frames_params(*, sampler: Any, fps: Any, num_frames: Any, backend: str, limits: Limits | None) -> dict[str, Any]:
+def frames_params(
+    *, sampler: Any, fps: Any, num_frames: Any, backend: str, limits: Limits | None, resize_for: Any = None
+) -> dict[str, Any]:
     """``frames_key``'s keywords for a ``load_video`` call (the backend resolved to its name)."""
     from .limits import DEFAULT_LIMITS
     from .registry import resolve
+    from .resize import ResizePlan
     from .sampling import get_sampler
 
+    resize = None if resize_for is None else ResizePlan.of(resize_for).cache_key()
     return {"sampler": get_sampler(sampler), "fps": fps, "num_frames": num_frames,
-            "backend": resolve(backend).name, "limits": limits or DEFAULT_LIMITS}  # fmt: skip
+            "backend": resolve(backend).name, "limits": limits or DEFAULT_LIMITS, "resize": resize}  # fmt: skip
 
 
 def lookup(cache: VideoCache, digest: str, key_params: dict[str, Any]) -> VideoFrames | None:

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidMediaError
-from .backend import Allocator, Decoded, FrameSink, StreamInfo
+from .backend import Allocator, Decoded, StreamInfo
+from .resize import make_sink
 from .source import MediaSource
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,10 @@ class _OpenCVVideo:
             )
         return StreamInfo(total_num_frames=total, fps=fps, width=width, height=height)
 
-    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
-        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
+    resize_on_decode = True  # ``decode(..., resize=)``: see ``video.resize``
+
+    def decode(self, indices: np.ndarray, allocator: Allocator, resize: Any = None) -> Decoded:
+        sink = make_sink(indices, self.info, allocator, resize)
         if self._rewind:
             self._open_capture()
         self._rewind = True

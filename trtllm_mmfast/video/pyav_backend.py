@@ -54,6 +54,7 @@ from ..errors import InvalidMediaError
 from . import _parallel
 from ._packet_index import PacketIndex, PacketReader, RunPlan, plan_runs, scan
 from .backend import Allocator, Decoded, FrameSink, StreamInfo
+from .resize import make_sink
 from .source import MediaSource
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,10 @@ class _PyAVVideo(PacketReader):
 
     # --- decoding -------------------------------------------------------------------------
 
-    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
-        sink = FrameSink(indices, self.info.height, self.info.width, allocator)
+    resize_on_decode = True  # ``decode(..., resize=)``: see ``video.resize``
+
+    def decode(self, indices: np.ndarray, allocator: Allocator, resize: Any = None) -> Decoded:
+        sink = make_sink(indices, self.info, allocator, resize)
         self._start()
         targets = [int(t) for t in sink.targets if 0 <= t < self.info.total_num_frames]
         if targets:
@@ -325,11 +328,13 @@ class _PyAVVideo(PacketReader):
             if self._turns is None:
                 degrees = int(getattr(frame, "rotation", 0) or 0)
                 turns = (degrees // 90) % 4 if degrees % 90 == 0 else 0  # OpenCV ignores other angles
-                if turns % 2:
-                    w, h = self._coded_size
-                    self.info = replace(self.info, width=h, height=w)
-                    sink.transpose_size()  # same buffer, still empty
-                self._turns = turns
+                try:
+                    if turns % 2:
+                        w, h = self._coded_size
+                        self.info = replace(self.info, width=h, height=w)
+                        sink.transpose_size()  # same buffer, still empty (a resizing sink may refuse)
+                finally:  # last: other contexts read it without the lock (set even when refused)
+                    self._turns = turns
             return self._turns
 
     # --- demuxing (``PacketReader``: _read, _next_packet, _seek) ---------------------------

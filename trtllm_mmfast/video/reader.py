@@ -107,18 +107,25 @@ class OpenedVideo:
         """Bytes the frames of ``indices`` will take (what a frame budget reserves before ``decode``)."""
         return frame_nbytes(len(indices), self._info.height, self._info.width)
 
-    def decode(self, indices: Any, *, allocator: Allocator | None = None) -> VideoFrames:
+    def decode(self, indices: Any, *, allocator: Allocator | None = None, resize_for: Any = None) -> VideoFrames:
         """Decode exactly ``indices`` (sorted source indices, repeats allowed) into ``VideoFrames``.
 
         Frames that could not be decoded (damaged input) are left out, with one warning;
         none decoded raises ``InvalidMediaError``. ``allocator``: where the frame array lives
-        (default host memory, ``HOST``).
+        (default host memory, ``HOST``). ``resize_for``: a Qwen3-VL processor (fast or HF) or
+        its video processor: every frame is resized as it is decoded, exactly as that processor
+        would resize it (``video.resize``); ``metadata.frames_size`` then says the frames' size.
         """
         if self._handle is None:
             raise ValueError(f"{self.label}: this OpenedVideo is closed; open the source again to decode more")
         idx = self._check_indices(indices)
         self.limits.check_output(len(idx), self.label)
-        decoded = self._handle.decode(idx, allocator or HOST)
+        if resize_for is None:
+            decoded = self._handle.decode(idx, allocator or HOST)
+        else:
+            from .resize import ResizePlan, decode_resized
+
+            decoded = decode_resized(self._handle, idx, allocator or HOST, ResizePlan.of(resize_for))
         self._info = decoded.info
         return to_video_frames(decoded, idx, label=self.label, backend=self.backend)
 
@@ -174,5 +181,6 @@ def to_video_frames(decoded: Decoded, requested: np.ndarray, *, label: str, back
         height=info.height,
         frames_indices=tuple(int(i) for i in got),
         backend=backend,
+        frames_size=decoded.frames_size,
     )
     return VideoFrames(frames=decoded.frames, metadata=meta)
