@@ -33,11 +33,6 @@ N_FRAMES = 60
 MODES = ("stock", "trtllm-main", "fast")
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        return next(int(ln.split()[1]) for ln in f if ln.startswith(field))
-
-
 def _digest(out) -> str:
     from blake3 import blake3
 
@@ -53,6 +48,7 @@ def run_case(mode: str, size: str, repeats: int) -> dict:
     import numpy as np
     import torch
 
+    from trtllm_mmfast.bench._common import PeakRss
     from trtllm_mmfast.processors.qwen3_vl import wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
     from trtllm_mmfast.synth import synth_frame
@@ -86,20 +82,17 @@ def run_case(mode: str, size: str, repeats: int) -> dict:
 
     out = call()  # warm-up
     times = []
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak-RSS high-water mark
-    base = _rss_kib("VmRSS:")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = call()
-        times.append(time.perf_counter() - t0)
-    peak = _rss_kib("VmHWM:") - base
+    with PeakRss() as rss:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = call()
+            times.append(time.perf_counter() - t0)
     return {
         "mode": mode,
         "size": size,
         "median_s": statistics.median(times),
         "times_s": times,
-        "peak_extra_rss_mib": round(peak / 1024, 1),
+        "peak_extra_rss_mib": rss.mib,
         "grid_thw": out["video_grid_thw"].tolist(),
         "tokens": int(out["input_ids"].shape[-1]),
         "inputs_digest": _digest(out),

@@ -35,11 +35,6 @@ def _spec(name: str):
     return ClipSpec(width=w, height=h, num_frames=30 * seconds, fps=30, gop=60, bframes=2, options=(("preset", "ultrafast"),))
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        return next(int(ln.split()[1]) for ln in f if ln.startswith(field))
-
-
 def _digest(out) -> str:
     from blake3 import blake3
 
@@ -55,6 +50,7 @@ def run_case(mode: str, clip: str) -> dict:
     import torch
 
     from trtllm_mmfast import load_video
+    from trtllm_mmfast.bench._common import PeakRss
     from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
     from trtllm_mmfast.synth import cached_clip
@@ -64,19 +60,16 @@ def run_case(mode: str, clip: str) -> dict:
     fast.hf.video_processor.cap_pixels_per_frame = False  # silences the v5.22 warning; today's default
     import av  # noqa: F401  (imported before the baseline: not part of the request)
 
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak-RSS high-water mark
-    base = _rss_kib("VmRSS:")
-    t0 = time.perf_counter()
-    video = load_video(path, fps=FPS, sampler=sampler_for(fast), resize_for=fast if mode == "resize" else None)
-    t1 = time.perf_counter()
-    out = fast(text=[PROMPT], videos=video)
-    t2 = time.perf_counter()
-    peak = _rss_kib("VmHWM:") - base
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        video = load_video(path, fps=FPS, sampler=sampler_for(fast), resize_for=fast if mode == "resize" else None)
+        t1 = time.perf_counter()
+        out = fast(text=[PROMPT], videos=video)
+        t2 = time.perf_counter()
     return {
         "mode": mode, "clip": clip, "frames": len(video), "frames_shape": list(video.frames.shape),
         "frames_mib": round(video.frames.nbytes / 2**20, 1), "load_s": t1 - t0, "process_s": t2 - t1,
-        "total_s": t2 - t0, "peak_rss_growth_mib": round(peak / 1024, 1), "grid_thw": out["video_grid_thw"].tolist(),
+        "total_s": t2 - t0, "peak_rss_growth_mib": rss.mib, "grid_thw": out["video_grid_thw"].tolist(),
         "inputs_digest": _digest(out), "torch_threads": torch.get_num_threads(),
     }  # fmt: skip
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import clip_bytes, reference_frames
+from test_pyav_backend import x264, x265
 from trtllm_mmfast.runtime import executors
 from trtllm_mmfast.synth import ClipSpec
 from trtllm_mmfast.video import _parallel, pyav_backend
@@ -27,14 +28,6 @@ av = pytest.importorskip("av")
 def clip(**kw) -> ClipSpec:
     """4 s of 96x64 at 30 fps unless overridden."""
     return ClipSpec(**{"width": 96, "height": 64, "num_frames": 120, "fps": 30, **kw})
-
-
-def x264(params: str) -> tuple[tuple[str, str], ...]:
-    return (("x264-params", params),)
-
-
-def x265(params: str) -> tuple[tuple[str, str], ...]:
-    return (("x265-params", "log-level=error:" + params),)
 
 
 def remux(data: bytes, fmt: str, *, rotate: int = 0) -> bytes:

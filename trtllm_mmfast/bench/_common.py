@@ -18,6 +18,7 @@ from ..runtime.stats import STAGES, quantile
 __all__ = [
     "LoadRun",
     "LoopLagTicker",
+    "PeakRss",
     "Point",
     "SweepResult",
     "closed_loop",
@@ -164,3 +165,22 @@ def progress_bar(total: int, enabled: bool) -> Any:
     except ImportError:  # tqdm is in the perf extra; run without a bar
         return _NoBar()
     return tqdm(total=total, desc="sweep", unit="point", disable=not enabled, leave=False)
+
+
+class PeakRss:
+    """Peak resident-memory growth of this process over a ``with`` block (Linux: the
+    high-water mark is reset at entry through ``/proc/self/clear_refs``); ``mib`` after exit."""
+
+    @staticmethod
+    def _kib(field: str) -> int:
+        with open("/proc/self/status") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith(field))
+
+    def __enter__(self) -> "PeakRss":
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak-RSS high-water mark
+        self._base = self._kib("VmRSS:")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.mib = round((self._kib("VmHWM:") - self._base) / 1024, 1)

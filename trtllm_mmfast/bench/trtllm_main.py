@@ -47,6 +47,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..video.sampling import uniform_indices
+
 __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_NUM_FRAMES",
@@ -111,14 +113,9 @@ def loader_indices(frame_count: int, source_fps: float, *, num_frames: int = DEF
     """The frames main's ``_load_video_by_cv2`` targets (TRTLLM_HOOKS §0b)."""
     if frame_count <= 0 or source_fps <= 0:
         raise ValueError("Video has no frames or invalid FPS.")
-    duration = frame_count / source_fps
-    n = frame_count
-    if num_frames > 0:
-        n = min(num_frames, n)
-    if fps > 0:
-        n = min(n, math.floor(duration * fps))
-    n = max(1, n)
-    return np.linspace(0, frame_count - 1, n, dtype=int).tolist()
+    # The rule is 1.2's, which our ``uniform`` sampler reproduces (1.2's ``range(n)`` when n is
+    # the frame count is the same list as main's ``linspace``).
+    return uniform_indices(frame_count, source_fps, num_frames=num_frames, fps=fps).tolist()
 
 
 def scan_frames(cap: Any, indices: Sequence[int], height: int, width: int) -> tuple[np.ndarray, list[int]]:
