@@ -303,3 +303,21 @@ def test_a_chat_resending_other_mm_processor_kwargs_decodes_them_once(model_dir,
                              do_sample_frames=True, fps=1, return_tensors="pt")
     assert torch.equal(turns[2][1]["multimodal_data"]["video"]["pixel_values_videos"], stock["pixel_values_videos"])
     assert turns[2][0] == stock["input_ids"][0].tolist()
+
+
+def test_a_new_cache_from_enable_reaches_processors_built_before(model_dir, clip, counted):
+    url = data_url(clip)
+    with use_standin("main") as trt:
+        mmfast.enable(video_cache_bytes="64MiB")
+        srv = make_server(trt, make_processor(model_dir))  # its processor holds the 64 MiB cache
+        asyncio.run(srv.chat_multimodal(messages(url)))
+        mmfast.enable(video_cache_bytes="32MiB")  # a new, empty cache
+        asyncio.run(srv.chat_multimodal(messages(url)))
+        asyncio.run(srv.chat_multimodal(messages(url)))
+        new = mmfast.stats()["video_cache"]
+        assert new["max_bytes"] == 32 << 20 and new["misses"] == 2 and new["hits"] == 2  # frames + processed
+        mmfast.enable(video_cache_bytes=0)  # off: nothing cached, nothing served from the old one
+        runs = counted["video_processor"]
+        asyncio.run(srv.chat_multimodal(messages(url)))
+        srv.shutdown()
+        assert mmfast.stats()["video_cache"] is None and counted["video_processor"] == runs + 1

@@ -111,6 +111,13 @@ def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any]) -> bool
     return _policy.stock_samples(settings.generation, vp, loaded, mm)
 
 
+def _with_cache(fast: Any, cache: Any) -> Any:
+    """The fast processor using ``cache`` (None: none) for its processed videos."""
+    from ...processors.qwen3_vl import wrap
+
+    return wrap(fast.hf, memo=fast.memo is not None, cache=cache) if cache is not None else dataclasses.replace(fast, cache=None)
+
+
 def _is_float_tensor(x: Any) -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor) and x.is_floating_point()
@@ -141,6 +148,8 @@ def make_fast_input_processor(base: type) -> type:
             if self._mmfast is None or not clips or any(c is None for c in clips):
                 return super()._preprocess(text, mm_data, mm_processor_kwargs)
             cap_torch_threads()  # TensorRT-LLM's input-processor threads: no oversubscription
+            if self._mmfast.cache is not settings.cache:  # enable() changed the cache since
+                self._mmfast = _with_cache(self._mmfast, settings.cache)
             kwargs = dict(mm_processor_kwargs or {})
             sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
             vp = self._mmfast.hf.video_processor
