@@ -33,22 +33,12 @@ N_FRAMES = 60
 MODES = ("stock", "trtllm-main", "fast")
 
 
-def _digest(out) -> str:
-    from blake3 import blake3
-
-    h = blake3()
-    for k in ("input_ids", "pixel_values_videos", "video_grid_thw"):
-        h.update(k.encode())
-        h.update(out[k].contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def run_case(mode: str, size: str, repeats: int) -> dict:
     """One (mode, size) case, in this process."""
     import numpy as np
     import torch
 
-    from trtllm_mmfast.bench._common import PeakRss
+    from trtllm_mmfast.bench._common import PeakRss, inputs_digest
     from trtllm_mmfast.processors.qwen3_vl import wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
     from trtllm_mmfast.synth import synth_frame
@@ -95,7 +85,7 @@ def run_case(mode: str, size: str, repeats: int) -> dict:
         "peak_extra_rss_mib": rss.mib,
         "grid_thw": out["video_grid_thw"].tolist(),
         "tokens": int(out["input_ids"].shape[-1]),
-        "inputs_digest": _digest(out),
+        "inputs_digest": inputs_digest(out),
         "torch_threads": torch.get_num_threads(),
     }
 

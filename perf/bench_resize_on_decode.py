@@ -35,22 +35,12 @@ def _spec(name: str):
     return ClipSpec(width=w, height=h, num_frames=30 * seconds, fps=30, gop=60, bframes=2, options=(("preset", "ultrafast"),))
 
 
-def _digest(out) -> str:
-    from blake3 import blake3
-
-    h = blake3()
-    for k in ("input_ids", "pixel_values_videos", "video_grid_thw"):
-        h.update(k.encode())
-        h.update(out[k].contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def run_case(mode: str, clip: str) -> dict:
     """One (mode, clip) request, in this process."""
     import torch
 
     from trtllm_mmfast import load_video
-    from trtllm_mmfast.bench._common import PeakRss
+    from trtllm_mmfast.bench._common import PeakRss, inputs_digest
     from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
     from trtllm_mmfast.synth import cached_clip
@@ -70,7 +60,7 @@ def run_case(mode: str, clip: str) -> dict:
         "mode": mode, "clip": clip, "frames": len(video), "frames_shape": list(video.frames.shape),
         "frames_mib": round(video.frames.nbytes / 2**20, 1), "load_s": t1 - t0, "process_s": t2 - t1,
         "total_s": t2 - t0, "peak_rss_growth_mib": rss.mib, "grid_thw": out["video_grid_thw"].tolist(),
-        "inputs_digest": _digest(out), "torch_threads": torch.get_num_threads(),
+        "inputs_digest": inputs_digest(out), "torch_threads": torch.get_num_threads(),
     }  # fmt: skip
 
 

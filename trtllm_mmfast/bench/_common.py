@@ -8,6 +8,7 @@ their numbers mean the same thing. Nothing here imports a target: the targets im
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ __all__ = [
     "Point",
     "SweepResult",
     "closed_loop",
+    "inputs_digest",
     "percentile",
     "progress_bar",
     "summarize",
@@ -184,3 +186,16 @@ class PeakRss:
 
     def __exit__(self, *exc: object) -> None:
         self.mib = round((self._kib("VmHWM:") - self._base) / 1024, 1)
+
+
+def inputs_digest(out: Any) -> str:
+    """A hash of every tensor of the model inputs (name, dtype, shape, bytes), to compare
+    turns across cache settings without holding their tensors."""
+    import torch
+
+    h = hashlib.blake2b(digest_size=16)
+    for k in sorted(out.keys()):
+        t = out[k].contiguous()
+        h.update(f"{k}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))  # the raw bytes, no copy
+    return h.hexdigest()

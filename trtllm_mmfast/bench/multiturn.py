@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ._common import closed_loop, percentile, progress_bar
+from ._common import closed_loop, inputs_digest, percentile, progress_bar
 from .config import SweepConfig
 
 __all__ = ["CacheMismatchError", "MultiturnResult", "markdown_table", "prompt_for", "run_multiturn"]
@@ -145,19 +144,6 @@ def _check_equal(ref: Any, out: Any, keys: tuple[str, ...], what: str) -> None:
         if not torch.equal(ref[k], out[k]):
             raise CacheMismatchError(f"{what}: {k} differs from the cold turn's ({tuple(out[k].shape)} vs "
                                      f"{tuple(ref[k].shape)}): the cache returned other model inputs")
-
-
-def inputs_digest(out: Any) -> str:
-    """A hash of every tensor of the model inputs (name, dtype, shape, bytes), to compare
-    turns across cache settings without holding their tensors."""
-    import torch
-
-    h = hashlib.blake2b(digest_size=16)
-    for k in sorted(out.keys()):
-        t = out[k].contiguous()
-        h.update(f"{k}:{t.dtype}:{tuple(t.shape)};".encode())
-        h.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))  # the raw bytes, no copy
-    return h.hexdigest()
 
 
 async def _session(pt: _Point, session: int) -> dict[str, Any]:
