@@ -15,9 +15,10 @@ __all__ = ["BackendName", "SamplerName", "VideoFormat", "VideoFrames", "VideoMet
 
 # ``load_video(backend=)``: a registered decoder backend, or ``"auto"`` (the fastest exact one installed).
 BackendName = Literal["auto", "opencv", "pyav"]
-# ``load_video(sampler=)``: ``"qwen3_vl"`` (what transformers' Qwen3-VL processor picks) or
-# ``"uniform"`` (TensorRT-LLM's stock loader); a sampler object is accepted too.
-SamplerName = Literal["qwen3_vl", "uniform"]
+# ``load_video(sampler=)``: ``"qwen3_vl"`` / ``"qwen2_vl"`` (what transformers' Qwen3-VL /
+# Qwen2-VL and Qwen2.5-VL processors pick) or ``"uniform"`` (TensorRT-LLM's stock loader);
+# a sampler object is accepted too.
+SamplerName = Literal["qwen2_vl", "qwen3_vl", "uniform"]
 # The frame formats of TensorRT-LLM's video loaders (``format=``), which the integration keeps.
 VideoFormat = Literal["pt", "np", "pil"]
 

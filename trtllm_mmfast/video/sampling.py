@@ -1,6 +1,7 @@
 """Frame samplers: pure functions from (frame count, source fps, request) to source indices.
 
-``qwen3_vl`` reproduces ``Qwen3VLVideoProcessor.sample_frames`` of transformers, so that
+``qwen3_vl`` reproduces ``Qwen3VLVideoProcessor.sample_frames`` of transformers and
+``qwen2_vl`` ``Qwen2VLVideoProcessor.sample_frames`` (Qwen2-VL and Qwen2.5-VL), so that
 frames sampled here and handed over with ``do_sample_frames=False`` give the processor
 exactly the frames it would have picked itself. ``uniform`` reproduces TensorRT-LLM's
 stock cv2 loader (used by the sweep's ``stock`` mode).
@@ -15,11 +16,13 @@ from typing import Any, Protocol, Union
 import numpy as np
 
 __all__ = [
+    "Qwen2VLSampler",
     "Qwen3VLSampler",
     "Sampler",
     "SamplerLike",
     "UniformSampler",
     "get_sampler",
+    "qwen2_vl_indices",
     "qwen3_vl_indices",
     "uniform_indices",
 ]
@@ -62,6 +65,72 @@ def qwen3_vl_indices(
     if num_frames is None:
         num_frames = min(max(total_num_frames, min_frames), max_frames)
     return np.linspace(0, total_num_frames - 1, num_frames).round().astype(int)
+
+
+def _torch_float_arange_trunc(total: int, step: float) -> np.ndarray:
+    """``torch.arange(0, total, step).int()`` as torch's CPU kernel computes it (float32
+    output: x86's 8-lane vector path over pairs of vectors, a chunk base rounded to float32,
+    the scalar path for the tail; one chunk, i.e. up to 32768 elements), truncated."""
+    count = math.ceil(total / step)
+    i = np.arange(count, dtype=np.int64)
+    nvec = count // 16 * 16
+    base = ((i[:nvec] // 8 * 8).astype(np.float64) * step).astype(np.float32).astype(np.float64)
+    vec = (base + (i[:nvec] % 8).astype(np.float64) * step).astype(np.float32)
+    tail = (i[nvec:].astype(np.float64) * step).astype(np.float32)
+    return np.concatenate([vec, tail]).astype(np.int32).astype(int)
+
+
+def qwen2_vl_indices(
+    total_num_frames: int,
+    source_fps: float,
+    *,
+    fps: float | None = None,
+    num_frames: int | None = None,
+    default_fps: float | None = None,
+    default_num_frames: int | None = None,
+    min_frames: int = 4,
+    max_frames: int = 768,
+    temporal_patch_size: int = 2,
+) -> np.ndarray:
+    """Indices transformers' Qwen2-VL video processor (Qwen2-VL, Qwen2.5-VL) samples.
+
+    A count (``num_frames``, else the processor's ``default_num_frames``) is rounded to a
+    multiple of ``temporal_patch_size`` (Python's ``round``); else an fps (``fps``, else
+    ``default_fps``) gives ``total / source_fps * fps`` frames, clamped to ``min_frames``
+    and to ``max_frames`` and the total (both floored to that multiple), floored to it.
+    Frames are ``torch.arange(0, total, total / n).int()``. With neither a count nor an fps
+    every frame is kept (what the stock processor does when it does not sample). Where
+    transformers fails (both given, a count of 0 after rounding, more frames than the
+    video has) this raises ValueError.
+    """
+    _check_common(total_num_frames, source_fps)
+    if fps is not None and num_frames is not None:
+        raise ValueError("`num_frames` and `fps` are mutually exclusive arguments, please use only one!")
+    if num_frames is not None and num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    tps = temporal_patch_size
+    num_frames = num_frames if num_frames is not None else default_num_frames
+    fps = fps if fps is not None else default_fps
+    if num_frames is not None:
+        n = round(num_frames / tps) * tps
+    elif fps is not None:
+        cap = math.floor(min(max_frames, total_num_frames) / tps) * tps
+        n = math.floor(min(max(total_num_frames / source_fps * fps, min_frames), cap, total_num_frames) / tps) * tps
+    else:
+        return np.arange(total_num_frames)
+    if n > total_num_frames:
+        raise ValueError(
+            f"Video can't be sampled. The inferred `num_frames={n}` exceeds `total_num_frames={total_num_frames}`. "
+            "Decrease `num_frames` or `fps` for sampling."
+        )
+    if n < 1:
+        raise ValueError(
+            f"no frames to sample: {total_num_frames} frames at {source_fps} fps give {n} frames "
+            f"(a multiple of temporal_patch_size={tps}); ask for more frames or a higher fps"
+        )
+    return _torch_float_arange_trunc(total_num_frames, total_num_frames / n)
 
 
 def uniform_indices(
@@ -125,6 +194,45 @@ class Qwen3VLSampler:
 
 
 @dataclass(frozen=True)
+class Qwen2VLSampler:
+    """The ``qwen2_vl`` sampler with a processor's own defaults (see ``sampler_for``)."""
+
+    fps: float | None = None
+    num_frames: int | None = None
+    min_frames: int = 4
+    max_frames: int = 768
+    temporal_patch_size: int = 2
+    name: str = "qwen2_vl"
+
+    def __call__(
+        self, total_num_frames: int, source_fps: float, *, fps: float | None = None, num_frames: int | None = None
+    ) -> np.ndarray:
+        return qwen2_vl_indices(
+            total_num_frames,
+            source_fps,
+            fps=fps,
+            num_frames=num_frames,
+            default_fps=self.fps,
+            default_num_frames=self.num_frames,
+            min_frames=self.min_frames,
+            max_frames=self.max_frames,
+            temporal_patch_size=self.temporal_patch_size,
+        )
+
+    @classmethod
+    def from_processor(cls, processor: Any) -> "Qwen2VLSampler":
+        """Build from an HF ``Qwen2VLProcessor`` / ``Qwen2_5_VLProcessor`` or its ``video_processor``."""
+        vp = getattr(processor, "video_processor", processor)
+        return cls(
+            fps=vp.fps,
+            num_frames=vp.num_frames,
+            min_frames=vp.min_frames,
+            max_frames=vp.max_frames,
+            temporal_patch_size=vp.temporal_patch_size,
+        )
+
+
+@dataclass(frozen=True)
 class UniformSampler:
     """The ``uniform`` sampler (TensorRT-LLM's stock loader)."""
 
@@ -136,13 +244,13 @@ class UniformSampler:
         return uniform_indices(total_num_frames, source_fps, fps=fps, num_frames=num_frames)
 
 
-_SAMPLERS: dict[str, Sampler] = {"qwen3_vl": Qwen3VLSampler(), "uniform": UniformSampler()}
+_SAMPLERS: dict[str, Sampler] = {"qwen2_vl": Qwen2VLSampler(), "qwen3_vl": Qwen3VLSampler(), "uniform": UniformSampler()}
 
 SamplerLike = Union[str, Sampler]
 
 
 def get_sampler(sampler: SamplerLike) -> Sampler:
-    """A sampler by name (``"qwen3_vl"``, ``"uniform"``) or the sampler object itself."""
+    """A sampler by name (``"qwen3_vl"``, ``"qwen2_vl"``, ``"uniform"``) or the sampler object itself."""
     if isinstance(sampler, str):
         try:
             return _SAMPLERS[sampler]
