@@ -11,7 +11,13 @@ Mirrored: ``load_video`` (sync; http via ``_safe_request_get``, data: / http thr
 ``MultimodalDataTracker`` (``add_data`` -> placeholder, ``item_order`` entries
 ``{"modality", "index", "placeholder"}``, ``retrieve_all_async``), ``add_multimodal_placeholders``.
 
-Simplified: no image/audio loaders; ``_cpu_storage_bytes`` counts each CPU tensor storage /
+Images (same commit; /tmp/helpers/facts_images.md): ``load_base64_image``, ``load_image`` (http via
+``_safe_request_get(...).raw``, data:, "" / file the raw string to PIL, other schemes ValueError) and
+``async_load_image`` (http via the shared session + ``_safe_aiohttp_get``; data: / "" / file
+``Path(parsed.path)`` in ``asyncio.to_thread``), both asserting pt/pil, a PIL input -> ``convert('RGB')``,
+``"pt"`` = ``ToTensor``. Not used by the chat server on main (``MEDIA_IO_REGISTRY["image"]`` is).
+
+Simplified: no audio loaders; ``_cpu_storage_bytes`` counts each CPU tensor storage /
 ndarray buffer once (by data pointer), PIL images as W*H*bands, walks VideoData/AudioData
 fields, lists, tuples, dicts and objects with a ``multimodal_data`` attribute; no
 shared-memory handles. ``_release_shared_cpu_tensors`` is a no-op. The tracker has no
@@ -26,6 +32,8 @@ import base64
 import dataclasses
 import tempfile
 from collections import defaultdict
+from io import BytesIO
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
@@ -83,6 +91,58 @@ async def async_load_video(video: str, num_frames: int = 10, fps: int = 30, form
     if scheme in ("", "file"):
         return await asyncio.to_thread(_load_video_by_cv2, video, **kw)
     raise ValueError(f"Unsupported video scheme: {scheme}")
+
+
+# ---- images ----------------------------------------------------------------------------------
+
+
+def load_base64_image(parsed_url: Any) -> Image.Image:
+    data_spec, data = parsed_url.path.split(",", 1)
+    media_type, data_type = data_spec.split(";", 1)
+    if data_type != "base64":
+        raise NotImplementedError("Only base64 data URLs are supported for now.")
+    return _load_and_convert_image(BytesIO(base64.b64decode(data)))
+
+
+def _image_postprocess(image: Image.Image, format: str, device: str) -> Any:
+    if format == "pt":
+        from torchvision.transforms import ToTensor
+
+        return ToTensor()(image).to(device=device)
+    return image
+
+
+def load_image(image: Any, format: str = "pt", device: str = "cpu") -> Any:
+    assert format in ["pt", "pil"], "format must be either Pytorch or PIL"
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    parsed = urlparse(image)
+    if parsed.scheme in ["http", "https"]:
+        image = _load_and_convert_image(_safe_request_get(image, stream=True).raw)
+    elif parsed.scheme == "data":
+        image = load_base64_image(parsed)
+    elif parsed.scheme in ("", "file"):
+        image = _load_and_convert_image(image)
+    else:
+        raise ValueError(f"Unsupported URL scheme: {parsed.scheme!r}")
+    return _image_postprocess(image, format, device)
+
+
+async def async_load_image(image: Any, format: str = "pt", device: str = "cpu") -> Any:
+    assert format in ["pt", "pil"], "format must be either Pytorch or PIL"
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    parsed = urlparse(image)
+    if parsed.scheme in ["http", "https"]:
+        content = await _safe_aiohttp_get(image, session=await _get_aiohttp_session())
+        image = await asyncio.to_thread(_load_and_convert_image, BytesIO(content))
+    elif parsed.scheme == "data":
+        image = await asyncio.to_thread(load_base64_image, parsed)
+    elif parsed.scheme in ("", "file"):
+        image = await asyncio.to_thread(_load_and_convert_image, Path(parsed.path))
+    else:
+        raise ValueError(f"Unsupported URL scheme: {parsed.scheme!r}")
+    return await asyncio.to_thread(_image_postprocess, image, format, device)
 
 
 # ---- placeholders and the per-request tracker ------------------------------------------------

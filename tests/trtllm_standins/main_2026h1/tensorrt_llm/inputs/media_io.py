@@ -11,6 +11,11 @@ Differences from the newest main (c1d898bb) mirrored here: no top-level blake3 i
 file's content only when ``hash_source``; the decode loop keeps a dict of retrieved frames (no
 preallocation, no H/W check); ``"np"`` is a LIST of (H,W,3) uint8 arrays.
 
+Images (read at this commit; /tmp/helpers/facts_images.md): ``rgba_to_rgb`` (white, ``paste`` with the
+alpha mask; ValueError unless RGBA), ``convert_image_mode``, ``_load_and_convert_image`` (open, ``load()``,
+RGB; no EXIF rotation), ``ImageMediaIO(format="pt"|"pil", device)`` (``"pt"`` = ``ToTensor``; ``load_base64``
+decodes itself, not through ``load_bytes``).
+
 Simplified: as main's stand-in (HTTP details, lazy ``requests`` / ``soundfile``).
 """
 
@@ -132,13 +137,21 @@ def _safe_request_get(url: str, *, stream: bool = False, timeout: float = 30):
 # ---- images ----------------------------------------------------------------------------------
 
 
+def rgba_to_rgb(image: Image.Image, background_color: Union[Tuple[int, int, int], list] = (255, 255, 255)) -> Image.Image:
+    """RGBA -> RGB on ``background_color`` (white): PIL's ``paste`` with the alpha as mask."""
+    if image.mode != "RGBA":
+        raise ValueError(f"Expected image mode to be 'RGBA', but got '{image.mode}'")
+    converted = Image.new("RGB", image.size, background_color)
+    converted.paste(image, mask=image.split()[3])
+    return converted
+
+
 def convert_image_mode(image: Image.Image, to_mode: str) -> Image.Image:
+    """Same mode: the image itself; RGBA -> RGB: ``rgba_to_rgb``; else PIL's ``convert`` (no EXIF rotation)."""
     if image.mode == to_mode:
         return image
     if image.mode == "RGBA" and to_mode == "RGB":
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.split()[3])
-        return background
+        return rgba_to_rgb(image)
     return image.convert(to_mode)
 
 
@@ -391,7 +404,9 @@ class ImageMediaIO(BaseMediaIO[Any]):
         return self._postprocess(_load_and_convert_image(BytesIO(data)))
 
     def load_base64(self, media_type: str, data: str) -> Any:
-        return self.load_bytes(base64.b64decode(data))
+        # as in the real file: decoded here, NOT through self.load_bytes (a subclass overriding
+        # load_bytes alone does not change data: URLs); non-validating b64decode, media_type unused
+        return self._postprocess(_load_and_convert_image(BytesIO(base64.b64decode(data))))
 
     def load_file(self, url: str) -> Any:
         return self._postprocess(_load_and_convert_image(Path(_normalize_file_uri(url))))

@@ -11,4 +11,4 @@ from .registry import (
     create_input_processor_with_hash,
     register_input_processor,
 )
-from .utils import VideoData, async_load_video, load_video
+from .utils import VideoData, async_load_image, async_load_video, load_image, load_video

@@ -16,8 +16,15 @@ cv2, ``data:`` via ``NamedTemporaryFile(delete=True, suffix='.mp4')``, other sch
 via the tempfile, anything else raw to cv2) decodes SYNCHRONOUSLY inside the coroutine (it
 blocks the event loop, as in 1.2.x).
 
+Images (same commit; /tmp/helpers/facts_images.md): ``rgba_to_rgb`` / ``convert_image_mode`` /
+``_load_and_convert_image`` (open, ``load()``, RGB; RGBA on white; no EXIF rotation), ``load_base64_image``,
+``load_image`` (http via ``requests.get(...).raw``; other schemes the raw string to PIL) and
+``async_load_image`` (http via aiohttp; ``data:``; else ``Path(parsed.path)``), both ``assert format in
+["pt", "pil"]``, a PIL input -> ``convert('RGB')``, ``"pt"`` = ``ToTensor``; the async one decodes
+SYNCHRONOUSLY inside the coroutine (on the event loop, as in 1.2.x).
+
 Simplified: a plain ``aiohttp.ClientSession`` per call (no safety checks are recorded for 1.2);
-no image / audio loaders, no ``MultimodalDataTracker``.
+no audio loaders, no ``MultimodalDataTracker``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import base64
 import math
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Dict, List, Union
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Dict, List, Tuple, Union
 from urllib.parse import urlparse
 
 import numpy as np
@@ -131,3 +140,79 @@ async def async_load_video(video: str, num_frames: int = 10, fps: int = 30, form
     if parsed.scheme == "data":
         return _load_via_tempfile(load_base64_video(video), **kw)
     return _load_video_by_cv2(video, **kw)
+
+
+# ---- images ----------------------------------------------------------------------------------
+
+
+def rgba_to_rgb(image: Image.Image, background_color: Union[Tuple[int, int, int], list] = (255, 255, 255)) -> Image.Image:
+    if image.mode != "RGBA":
+        raise ValueError(f"Expected image mode to be 'RGBA', but got '{image.mode}'")
+    converted = Image.new("RGB", image.size, background_color)
+    converted.paste(image, mask=image.split()[3])
+    return converted
+
+
+def convert_image_mode(image: Image.Image, to_mode: str) -> Image.Image:
+    if image.mode == to_mode:
+        return image
+    if image.mode == "RGBA" and to_mode == "RGB":
+        return rgba_to_rgb(image)
+    return image.convert(to_mode)
+
+
+def _load_and_convert_image(image: Any) -> Image.Image:
+    image = Image.open(image)
+    image.load()
+    return convert_image_mode(image, "RGB")
+
+
+def load_base64_image(parsed_url: Any) -> Image.Image:
+    data_spec, data = parsed_url.path.split(",", 1)
+    media_type, data_type = data_spec.split(";", 1)
+    if data_type != "base64":
+        raise NotImplementedError("Only base64 data URLs are supported for now.")
+    return _load_and_convert_image(BytesIO(base64.b64decode(data)))
+
+
+def _image_postprocess(image: Image.Image, format: str, device: str) -> Any:
+    if format == "pt":
+        from torchvision.transforms import ToTensor
+
+        return ToTensor()(image).to(device=device)
+    return image
+
+
+def load_image(image: Union[str, Image.Image], format: str = "pt", device: str = "cpu") -> Any:
+    assert format in ["pt", "pil"], "format must be either Pytorch or PIL"
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    parsed = urlparse(image)
+    if parsed.scheme in ["http", "https"]:
+        import requests
+
+        image = _load_and_convert_image(requests.get(image, stream=True, timeout=10).raw)
+    elif parsed.scheme == "data":
+        image = load_base64_image(parsed)
+    else:
+        image = _load_and_convert_image(image)
+    return _image_postprocess(image, format, device)
+
+
+async def async_load_image(image: Union[str, Image.Image], format: str = "pt", device: str = "cpu") -> Any:
+    assert format in ["pt", "pil"], "format must be either Pytorch or PIL"
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    parsed = urlparse(image)
+    if parsed.scheme in ["http", "https"]:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            async with session.get(image) as response:
+                content = await response.read()
+                image = _load_and_convert_image(BytesIO(content))
+    elif parsed.scheme == "data":
+        image = load_base64_image(parsed)
+    else:
+        image = _load_and_convert_image(Path(parsed.path))
+    return _image_postprocess(image, format, device)  # synchronous: on the event loop, as in 1.2.x

@@ -11,7 +11,12 @@ multimodal_server_config=None)`` returns 3 values ``(conversation, coroutine -> 
 mm_embeddings), mm_placeholder_counts)``; placeholders are added to each message's text with
 the registry's placement and separator ("\\n" for Qwen3-VL in 1.2).
 
-Simplified: text / video_url parts only; the model type is ``model_config.model_type``;
+``image_url`` parts (read at serve/chat_utils.py @ 4c05a74891e4df8066f08ed4ce14b0972abe4e25, an older
+main of the same design): ``async_load_image`` is a module global too; each part becomes a coroutine
+``async_load_image(url, **media_io_kwargs.get("image", {}))``, errors logged -> None; the media are
+gathered per modality, modalities in the order first seen (``MultimodalDataTracker.retrieve_all_async``).
+
+Simplified: text / image_url / video_url parts only; the model type is ``model_config.model_type``;
 placeholders and text joined by the separator (rebuilt, not read).
 """
 
@@ -23,7 +28,7 @@ from typing import Any, Dict, List, Optional
 
 from ..inputs.multimodal import MultimodalServerConfig
 from ..inputs.registry import MULTIMODAL_PLACEHOLDER_REGISTRY, MultimodalPlaceholderPlacement
-from ..inputs.utils import async_load_video
+from ..inputs.utils import async_load_image, async_load_video
 
 logger = logging.getLogger("tensorrt_llm")
 
@@ -34,6 +39,15 @@ async def _load_video_part(url: str, server_cfg: Optional[MultimodalServerConfig
         return await async_load_video(url, **kwargs)
     except Exception as e:  # as in 1.2.x: logged, and the item becomes None
         logger.error("Failed to load video_url %s: %s", url[:60], e)
+        return None
+
+
+async def _load_image_part(url: str, server_cfg: Optional[MultimodalServerConfig]) -> Any:
+    kwargs = ((server_cfg.media_io_kwargs if server_cfg else None) or {}).get("image", {})
+    try:
+        return await async_load_image(url, **kwargs)
+    except Exception as e:  # as in 1.2.x: logged, and the item becomes None
+        logger.error("Failed to load image: %s", e)
         return None
 
 
@@ -50,7 +64,8 @@ def parse_chat_messages_coroutines(messages: List[Dict[str, Any]], model_config:
                                    multimodal_server_config: Optional[MultimodalServerConfig] = None):
     """-> (conversation, coroutine -> (mm_data, mm_embeddings), mm_placeholder_counts)."""
     model_type = getattr(model_config, "model_type", None)
-    conversation, coros, mm_placeholder_counts = [], [], []
+    conversation, mm_placeholder_counts = [], []
+    coros: Dict[str, List[Any]] = {}  # modality -> coroutines, modalities in the order first seen
     for message in messages:
         texts: List[str] = []
         counts: Dict[str, int] = {}
@@ -58,9 +73,11 @@ def parse_chat_messages_coroutines(messages: List[Dict[str, Any]], model_config:
         for part in ([{"type": "text", "text": content}] if isinstance(content, str) else content):
             if part["type"] == "text":
                 texts.append(part["text"])
-            elif part["type"] == "video_url":
-                coros.append(_load_video_part(part["video_url"]["url"], multimodal_server_config))
-                placeholder = MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholder(model_type, "video")
+            elif part["type"] in ("video_url", "image_url"):
+                modality = part["type"][: -len("_url")]
+                load = _load_video_part if modality == "video" else _load_image_part
+                coros.setdefault(modality, []).append(load(part[part["type"]]["url"], multimodal_server_config))
+                placeholder = MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholder(model_type, modality)
                 counts[placeholder] = counts.get(placeholder, 0) + 1
         text = "\n".join(texts)
         if counts:
@@ -69,7 +86,7 @@ def parse_chat_messages_coroutines(messages: List[Dict[str, Any]], model_config:
         mm_placeholder_counts.append(counts)
 
     async def retrieve_all():
-        videos = await asyncio.gather(*coros)
-        return ({"video": list(videos)} if videos else None), None
+        data = {modality: list(await asyncio.gather(*items)) for modality, items in coros.items()}
+        return (data or None), None
 
     return conversation, retrieve_all(), mm_placeholder_counts

@@ -1,0 +1,44 @@
+"""Size limits for one image, checked before the pixels are decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MediaTooLargeError
+
+__all__ = ["DEFAULT_IMAGE_LIMITS", "ImageLimits"]
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Upper bounds for one image; ``None`` disables a bound.
+
+    ``max_bytes`` (64 MiB of encoded input) is checked before a ``data:`` URL is decoded or
+    a file read; ``max_pixels`` (width x height, default 8192 x 8192 = 64 MP) from the
+    header, before a pixel is decoded: a small file that claims a huge canvas (a
+    decompression bomb) is refused without allocating it. A bound exceeded raises
+    ``MediaTooLargeError`` with ``field="ImageLimits.<name>"``, ``limit`` and ``value``.
+    Pillow's own bomb check (``Image.MAX_IMAGE_PIXELS`` x 2) also ends in ``MediaTooLargeError``.
+    """
+
+    max_bytes: int | None = 64 * 1024 * 1024
+    max_pixels: int | None = 8192 * 8192
+
+    def _check(self, what: str, value: int, field: str, received: str) -> None:
+        limit = getattr(self, field)
+        if limit is not None and value > limit:
+            raise MediaTooLargeError(
+                f"{received}: {what} {value} exceeds ImageLimits.{field}={limit}",
+                field=f"ImageLimits.{field}",
+                limit=limit,
+                value=value,
+            )
+
+    def check_bytes(self, n: int, received: str) -> None:
+        self._check("size in bytes", n, "max_bytes", received)
+
+    def check_pixels(self, width: int, height: int, received: str) -> None:
+        self._check(f"image size {width}x{height} =", width * height, "max_pixels", received)
+
+
+DEFAULT_IMAGE_LIMITS = ImageLimits()

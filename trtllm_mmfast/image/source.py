@@ -1,0 +1,107 @@
+"""What a request gives for an image -> its encoded bytes and a label naming it.
+
+Bytes, a local path, a ``file://`` URL or a ``data:image/...;base64,`` URL (sync), and
+``http(s)://`` URLs (async only, through the guarded client of ``video.fetch``). Local
+files go through a ``SourcePolicy`` (``video.policy``: any file for library calls, the
+allowed roots for a server). Everything is read into memory: an image is decoded from
+bytes, so no file handle outlives the call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import pathlib
+import re
+import urllib.parse
+from typing import Union
+
+from ..errors import InvalidMediaError
+from ..video.fetch import FetchPolicy, fetch
+from ..video.policy import LIBRARY_POLICY, SourcePolicy
+from ..video.source import source_kind
+from .limits import DEFAULT_IMAGE_LIMITS, ImageLimits
+
+__all__ = ["ImageSourceLike", "data_url_bytes", "image_bytes", "image_bytes_async", "path_bytes"]
+
+ImageSourceLike = Union[bytes, bytearray, memoryview, str, os.PathLike]
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),", re.IGNORECASE)
+
+
+def _short(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+def data_url_bytes(url: str, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> tuple[bytes, str]:
+    """(payload, label) of a ``data:image/<type>;base64,<payload>`` URL (also octet-stream)."""
+    m = _DATA_URL.match(url)
+    if not m:
+        raise InvalidMediaError(f"malformed data URL {_short(url)!r}: expected 'data:image/<type>;base64,<payload>'")
+    mime = (m.group("mime") or "").lower()
+    params = [p.strip().lower() for p in m.group("params").split(";") if p.strip()]
+    if not (mime.startswith("image/") or mime == "application/octet-stream"):
+        raise InvalidMediaError(f"data URL media type {mime or '(none)'!r} is not an image type (expected image/...)")
+    if "base64" not in params:
+        raise InvalidMediaError("data URL must be base64-encoded (';base64,')")
+    payload = url[m.end():]
+    if limits.max_bytes is not None:  # before decoding: 4 chars per 3 bytes
+        limits.check_bytes(len(payload) * 3 // 4 - payload[-2:].count("="), "data URL payload")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InvalidMediaError(f"data URL payload is not valid base64: {e}") from None
+    return data, f"data:{mime} ({len(data)} bytes)"
+
+
+def path_bytes(path: str, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, policy: SourcePolicy = LIBRARY_POLICY,
+               label: str | None = None) -> tuple[bytes, str]:
+    """(contents, label) of a local image file allowed by ``policy``."""
+    label = label or path
+    path = policy.check_path(path)  # first: a refusal must not tell what exists
+    if not os.path.isfile(path):
+        raise InvalidMediaError(f"image file not found: {path!r}" if not os.path.exists(path) else f"not a regular file: {path!r}")
+    limits.check_bytes(os.path.getsize(path), label)
+    with open(path, "rb") as f:
+        return f.read(), label
+
+
+def file_url_path(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidMediaError(f"file URL must name a local file, got host {parts.netloc!r}")
+    return urllib.parse.unquote(parts.path)
+
+
+def image_bytes(source: ImageSourceLike, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+                policy: SourcePolicy | None = None) -> tuple[bytes, str]:
+    """(encoded bytes, label) for bytes, a path, ``file://`` or ``data:``; ``InvalidMediaError``
+    for what is not one (http(s) needs ``image_bytes_async``)."""
+    kind = source_kind(source)
+    if kind == "bytes":
+        data = bytes(source)  # type: ignore[arg-type]
+        return data, f"<{len(data)} bytes>"
+    if kind == "resolved":  # a video.source.MediaSource (already resolved and policy-checked)
+        if source.data is not None:  # type: ignore[union-attr]
+            return source.data, source.label  # type: ignore[union-attr]
+        return path_bytes(source.path, limits=limits, label=source.label)  # type: ignore[union-attr, arg-type]
+    text = os.fspath(source)  # type: ignore[arg-type]
+    if kind == "data":
+        return data_url_bytes(text, limits)
+    if kind == "http":
+        raise InvalidMediaError(f"http(s) URLs are fetched by load_image_async, not load_image: {_short(text)!r}")
+    path = file_url_path(text) if kind == "file" else text
+    return path_bytes(path, limits=limits, policy=policy or LIBRARY_POLICY, label=text)
+
+
+async def image_bytes_async(source: ImageSourceLike, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+                            policy: SourcePolicy | None = None, fetch_policy: FetchPolicy | None = None) -> tuple[bytes, str]:
+    """``image_bytes`` plus ``http(s)`` URLs, fetched under ``fetch_policy`` (the caller runs
+    the local reads of other sources in a worker thread if it must not block)."""
+    if isinstance(source, (str, pathlib.PurePath)) and source_kind(source) == "http":
+        url = os.fspath(source)
+        data = await fetch(url, policy=fetch_policy)
+        limits.check_bytes(len(data), _short(url, 80))
+        return data, _short(url, 80)
+    return image_bytes(source, limits=limits, policy=policy)
