@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["BackendName", "SamplerName", "VideoFormat", "VideoFrames", "VideoMetadata"]
 
 # ``load_video(backend=)``: a registered decoder backend, or ``"auto"`` (the fastest exact one installed).
-BackendName = Literal["auto", "opencv", "pyav"]
+BackendName = Literal["auto", "nvdec", "opencv", "pyav"]
 # ``load_video(sampler=)``: ``"qwen3_vl"`` / ``"qwen2_vl"`` (what transformers' Qwen3-VL /
 # Qwen2-VL and Qwen2.5-VL processors pick) or ``"uniform"`` (TensorRT-LLM's stock loader);
 # a sampler object is accepted too.

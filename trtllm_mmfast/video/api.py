@@ -31,6 +31,7 @@ def load_video(
     allocator: Allocator | None = None,
     cache: VideoCache | None = None,
     resize_for: Any = None,
+    device: str | None = None,
 ) -> VideoFrames:
     """Decode the frames ``sampler`` picks from ``source`` into one uint8 (N, H, W, 3) RGB array.
 
@@ -49,12 +50,18 @@ def load_video(
     it is decoded, exactly as that processor's defaults resize it, so only (N, h', w', 3) frames
     are kept (``metadata.frames_size``; ``metadata.width/height`` stay the source's); the fast
     processor then skips its resize (``video.resize``). None: full-size frames.
+    ``device``: where the frames live: ``"cpu"`` (numpy; the default), ``"pinned"`` (numpy over
+    page-locked host memory), ``"cuda"`` / ``"cuda:N"`` (a uint8 (N, H, W, 3) CUDA tensor, its
+    bytes held from that GPU's VRAM budget until freed or ``release_frames``). ``backend="nvdec"``
+    decodes on the GPU (default ``device="cuda"``); a CPU backend's frames are copied there once.
     To decode more frames of the same source later, use ``open_video`` instead.
     """
     pick = get_sampler(sampler)  # an unknown sampler fails before any I/O
+    if cache is not None and (device not in (None, "cpu") or backend == "nvdec"):
+        raise ValueError(f"cache= holds host frames; it cannot be combined with device={device!r} / backend={backend!r}")
 
     def load(src: Any) -> VideoFrames:
-        with open_video(src, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy) as video:
+        with open_video(src, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy, device=device) as video:
             idx = video.sample(fps=fps, num_frames=num_frames, sampler=pick)
             if resize_for is None:
                 return video.decode(idx, allocator=allocator)

@@ -46,20 +46,31 @@ def open_video(
     limits: Limits | None = None,
     decoder_threads: int | None = None,
     policy: SourcePolicy | None = None,
+    device: str | None = None,
 ) -> OpenedVideo:
     """Resolve ``source``, open it with ``backend`` and check the stream against ``limits``.
 
     No pixel is decoded yet. Bad input raises ``InvalidMediaError``; a limit,
     ``MediaTooLargeError``; an unusable backend, ``BackendUnavailableError``. Close the
     result (``with open_video(...) as video:``) to release the decoder and any temp file.
+    ``device``: where decoded frames live (``"cpu"``, ``"pinned"``, ``"cuda"``, ``"cuda:N"``;
+    default ``"cpu"``, ``"cuda"`` for the nvdec backend): see ``OpenedVideo.decode``.
     """
+    from ._nvdec_memory import DeviceSpec
+
     limits = limits or DEFAULT_LIMITS
     threads = DEFAULT_DECODER_THREADS if decoder_threads is None else int(decoder_threads)
     if threads < 1:
         raise ValueError(f"decoder_threads must be >= 1, got {decoder_threads}")
     chosen = resolve(backend)
+    takes_device = bool(getattr(chosen, "takes_device", False))
+    spec = DeviceSpec.parse(device if device is not None else getattr(chosen, "default_device", None))
+    spec.check()
     src = resolve_source(source, limits=limits, policy=policy)
-    handle = chosen.open(src, decoder_threads=threads)
+    if takes_device:
+        handle = chosen.open(src, decoder_threads=threads, device=spec.name)  # type: ignore[call-arg]
+    else:
+        handle = chosen.open(src, decoder_threads=threads)
     try:
         info = handle.info
         limits.check_stream(
@@ -72,7 +83,9 @@ def open_video(
     except BaseException:
         handle.close()
         raise
-    return OpenedVideo(handle, backend=chosen.name, label=src.label, limits=limits)
+    video = OpenedVideo(handle, backend=chosen.name, label=src.label, limits=limits)
+    video.device, video._direct = spec, takes_device
+    return video
 
 
 class OpenedVideo:
@@ -89,6 +102,8 @@ class OpenedVideo:
         self.backend = backend  # the backend's registry name
         self.label = label  # the source as named in errors and warnings
         self.limits = limits
+        self.device: Any = None  # ``_nvdec_memory.DeviceSpec`` of the frames (None: host memory)
+        self._direct = False  # the backend writes into device memory itself
 
     @property
     def info(self) -> StreamInfo:
@@ -115,11 +130,17 @@ class OpenedVideo:
         (default host memory, ``HOST``). ``resize_for``: a Qwen3-VL processor (fast or HF) or
         its video processor: every frame is resized as it is decoded, exactly as that processor
         would resize it (``video.resize``); ``metadata.frames_size`` then says the frames' size.
+        Frames go to the memory ``open_video(device=)`` named unless an ``allocator`` is given: on
+        a GPU, their bytes are reserved from that GPU's VRAM budget first (``runtime.vram``: waits
+        while they do not fit) and given back by ``release_frames`` or when the frames are freed.
         """
         if self._handle is None:
             raise ValueError(f"{self.label}: this OpenedVideo is closed; open the source again to decode more")
         idx = self._check_indices(indices)
         self.limits.check_output(len(idx), self.label)
+        spec = self.device
+        if allocator is None and spec is not None and spec.kind != "cpu":
+            return self._decode_on(idx, spec, resize_for)
         if resize_for is None:
             decoded = self._handle.decode(idx, allocator or HOST)
         else:
@@ -128,6 +149,34 @@ class OpenedVideo:
             decoded = decode_resized(self._handle, idx, allocator or HOST, ResizePlan.of(resize_for))
         self._info = decoded.info
         return to_video_frames(decoded, idx, label=self.label, backend=self.backend)
+
+    def _decode_on(self, idx: np.ndarray, spec: Any, resize_for: Any) -> VideoFrames:
+        """``decode`` into pinned host memory, or into a GPU's memory under its VRAM budget."""
+        from ..runtime.budget import BudgetAllocator
+        from ..runtime.vram import vram_budget
+        from ._nvdec_memory import CudaAllocator, PinnedAllocator, to_device
+
+        if spec.kind == "pinned":
+            return self.decode(idx, allocator=PinnedAllocator(), resize_for=resize_for)
+        if resize_for is not None:
+            raise ValueError(
+                f"resize_for= resizes on the CPU, but device={spec.name!r}: leave resizing to the processor"
+                " (it runs on the frames' device), or decode to host memory"
+            )
+        handle, label = self._handle, f"{self.label} (VRAM budget of {spec.name})"
+        alloc = BudgetAllocator(vram_budget(spec.index), label=label, inner=CudaAllocator(spec.index))
+        try:
+            if self._direct:  # the backend decodes into device memory itself
+                decoded = handle.decode(idx, alloc)  # type: ignore[union-attr]
+            else:  # a CPU backend: host frames, copied to the GPU once
+                d = handle.decode(idx, HOST)  # type: ignore[union-attr]
+                decoded = Decoded(to_device(d.frames, alloc), d.indices, d.info, d.damage, d.frames_size)
+            self._info = decoded.info
+            video = to_video_frames(decoded, idx, label=self.label, backend=self.backend)
+        except BaseException:
+            alloc.release()
+            raise
+        return alloc.lease(video)
 
     def _check_indices(self, indices: Any) -> np.ndarray:
         idx = np.asarray(indices)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the contract; a runtime import is not needed (and would be 
 __all__ = ["BUILTIN", "ENV_VAR", "available", "get", "names", "register", "resolve"]
 
 BUILTIN: dict[str, str] = {
+    "nvdec": "trtllm_mmfast.video.nvdec_backend",  # GPU, opt-in: never ``auto``'s pick
     "opencv": "trtllm_mmfast.video.opencv_backend",
     "pyav": "trtllm_mmfast.video.pyav_backend",
 }

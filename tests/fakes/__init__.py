@@ -1,0 +1,1 @@
+"""Labelled stand-ins for libraries that cannot run on a CPU-only machine (see each module)."""

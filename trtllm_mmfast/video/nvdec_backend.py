@@ -1,0 +1,328 @@
+"""``nvdec`` backend: GPU decode with NVIDIA's PyNvVideoCodec (``SimpleDecoder``), opt-in only.
+
+``auto`` never picks it (``auto = False``): ask for it (``backend="nvdec"``,
+``enable(video_backend="nvdec")``, ``--video-backend nvdec``). Install: ``pip install
+'trtllm-mmfast[nvdec]'``; it needs NVIDIA's driver (``import PyNvVideoCodec`` raises
+``RuntimeError`` when ``libnvidia-encode.so.1`` is missing: then ``unavailable_reason`` says
+so, ``info`` lists it as unavailable and ``backend="nvdec"`` raises ``BackendUnavailableError``).
+
+Frame identity is the CPU backends': ``open`` opens the source with the ``pyav`` backend too
+(one packets-only demux, no pixel decoded), so ``info`` (frame count, fps, size) and so the
+sampled indices are exactly the CPU path's, and the pts of every presentation-order frame is
+known. ``decode(indices)`` asks NVDEC for those frames in batches of ``BATCH_FRAMES`` (sorted,
+unique; repeats are copied by the ``FrameSink``), checks that each returned frame's pts is the
+expected one, and copies it (``torch.from_dlpack``: the library's CUDA RGB frame, zero copy)
+into its slot of the caller's allocator: a CUDA tensor (``device="cuda:N"``), pinned or plain
+host memory. While a batch is held its bytes are reserved from the GPU's VRAM budget, and the
+decoder comes from the GPU's bounded session pool (``runtime.vram``).
+
+Fallback, per request, to the ``pyav`` decode of the same opened source (same indices, same
+contract; frames copied to the device when one was asked for), counted in ``fallbacks()`` and
+logged once per kind: what ``_nvdec_caps.fallback_reason`` refuses (codec, profile, bit depth,
+chroma, size, rotation), a damaged or truncated stream (the CPU probe's notes), streams whose
+frames cannot be numbered by pts, and anything NVDEC gets wrong at decode time (an error, a
+frame count or a pts that differs from the CPU probe's: ``identity``).
+
+Bytes in memory: ``SimpleDecoder`` takes bytes, but only a path can re-point a pooled decoder
+(``reconfigure_decoder(str)``), so by default the source is spilled to /dev/shm once per opened
+video (removed in ``close()``) and the pooled session re-pointed at it;
+``TRTLLM_MMFAST_NVDEC_REUSE_SESSIONS=0`` constructs a decoder from the bytes for each request
+instead (no spill; still at most the pool's bound at once). Pixels differ slightly from the CPU
+path's (NVDEC's YUV->RGB is not swscale's): ``tests/test_nvdec.py`` states the tolerance.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import MediaTooLargeError
+from ..runtime.vram import free_memory, session_pool, vram_budget
+from ._nvdec_caps import DEFAULT_CAPS, NvdecCaps, fallback_reason, probe
+from ._nvdec_memory import DeviceSpec, copy_into, to_device
+from .backend import HOST, Allocator, Decoded, FrameSink, frame_nbytes
+from .source import MediaSource
+
+__all__ = ["BACKEND", "BATCH_FRAMES", "NvdecBackend", "fallbacks", "plan_batches", "reset_fallbacks"]
+
+log = logging.getLogger(__name__)
+
+BATCH_FRAMES = 32  # frames asked of NVDEC at once (and held in VRAM while copied out)
+REUSE_SESSIONS = os.environ.get("TRTLLM_MMFAST_NVDEC_REUSE_SESSIONS", "1") != "0"
+
+
+def load_library() -> Any:
+    """``PyNvVideoCodec`` (raises what its import raises: ``RuntimeError`` without the driver)."""
+    import PyNvVideoCodec
+
+    return PyNvVideoCodec
+
+
+def cuda_reason() -> str | None:
+    """None when torch sees a CUDA device, else why not."""
+    try:
+        import torch
+    except ImportError as e:
+        return f"cannot import torch: {e}"
+    return None if torch.cuda.is_available() else "torch sees no CUDA device"
+
+
+# ---- fallbacks: counted per kind, logged once per kind --------------------------------------
+
+_fallbacks: Counter[str] = Counter()
+_logged: set[str] = set()
+_fallback_lock = threading.Lock()
+
+
+def fallbacks() -> dict[str, int]:
+    """Requests decoded on the CPU instead, by kind (codec, bit_depth, damaged, identity, ...)."""
+    with _fallback_lock:
+        return dict(_fallbacks)
+
+
+def reset_fallbacks() -> None:
+    with _fallback_lock:
+        _fallbacks.clear()
+        _logged.clear()
+
+
+def _record_fallback(reason: str, label: str) -> None:
+    kind = reason.partition(":")[0]
+    with _fallback_lock:
+        _fallbacks[kind] += 1
+        first = kind not in _logged
+        _logged.add(kind)
+    if first:
+        log.warning("nvdec: %s: %s; such requests decode on the CPU backend (logged once; see fallbacks())", label, reason)
+
+
+class _Refused(Exception):
+    """NVDEC's result cannot be used for this request (the message is the fallback reason)."""
+
+
+def plan_batches(targets: list[int], batch_frames: int = BATCH_FRAMES) -> list[list[int]]:
+    """Sorted unique ``targets`` in consecutive batches of at most ``batch_frames``."""
+    if batch_frames < 1:
+        raise ValueError(f"batch_frames must be >= 1, got {batch_frames}")
+    return [targets[i : i + batch_frames] for i in range(0, len(targets), batch_frames)]
+
+
+def identity_problem(batch: list[int], got_pts: list[int | None], want_pts: list[int]) -> str | None:
+    """None when NVDEC returned exactly the frames of ``batch`` (by pts), else what differs."""
+    if len(got_pts) != len(batch):
+        return f"identity: NVDEC returned {len(got_pts)} of {len(batch)} frames asked for"
+    bad = [(t, g, w) for t, g, w in zip(batch, got_pts, want_pts) if g != w]
+    if bad:
+        t, g, w = bad[0]
+        return f"identity: frame {t} came back with pts {g}, its presentation-order pts is {w} ({len(bad)} differ)"
+    return None
+
+
+class _Session:
+    """One pooled NVDEC decoder on one GPU, re-pointed at each request's source."""
+
+    def __init__(self, nvc: Any, gpu: int) -> None:
+        self.nvc, self.gpu = nvc, gpu
+        self.decoder: Any = None
+        self.source: str | None = None
+
+    def _make(self, target: str | bytes) -> Any:
+        nvc = self.nvc
+        return nvc.SimpleDecoder(
+            target, gpu_id=self.gpu, use_device_memory=True, output_color_type=nvc.OutputColorType.RGB,
+        )  # fmt: skip
+
+    def open(self, target: str | bytes) -> Any:
+        if isinstance(target, bytes) or self.decoder is None:
+            self.decoder = self._make(target)
+        elif target != self.source:
+            try:
+                self.decoder.reconfigure_decoder(target)
+            except Exception:  # a source this decoder cannot be re-pointed at: a new one
+                self.decoder = self._make(target)
+        self.source = target if isinstance(target, str) else None
+        return self.decoder
+
+    def close(self) -> None:
+        self.decoder = self.source = None
+
+
+class _NvdecVideo:
+    resize_on_decode = False  # ``resize_for=`` frames are resized after decoding (host memory only)
+
+    def __init__(self, source: MediaSource, backend: NvdecBackend, *, decoder_threads: int, gpu: int) -> None:
+        from . import pyav_backend
+
+        self._source, self._backend, self._gpu = source, backend, gpu
+        self._spill: str | None = None
+        self._cpu = pyav_backend.BACKEND.open(source, decoder_threads=decoder_threads)
+        try:
+            self.info = self._cpu.info
+            self.reason = self._decide()  # None: NVDEC decodes; else the fallback reason
+        except BaseException:
+            self._cpu.close()
+            raise
+
+    def _decide(self) -> str | None:
+        index = self._cpu.index
+        if index.notes:
+            return "damaged: " + "; ".join(index.notes)
+        if not index.sparse or index.total_num_frames != index.num_packets:
+            return "identity: frames cannot be numbered by pts alone (missing/repeated pts or an edit list)"
+        try:
+            facts = probe(self._source)
+        except Exception as e:  # noqa: BLE001 - the CPU probe opened it: any failure here -> CPU
+            return f"probe: {type(e).__name__}: {e}"
+        return fallback_reason(facts, self._backend.caps)
+
+    def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        reason = self.reason
+        if reason is None:
+            try:
+                return self._decode_gpu(indices, allocator)
+            except _Refused as e:
+                reason = str(e)
+            except MediaTooLargeError:
+                raise
+            except Exception as e:  # noqa: BLE001 - whatever the library raised: decode on the CPU
+                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                reason = f"decode_error: {type(e).__name__}: {first}"
+        _record_fallback(reason, self._source.label)
+        return self._decode_cpu(indices, allocator)
+
+    def _decode_cpu(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        if allocator.device == "cpu":
+            return self._cpu.decode(indices, allocator)
+        d = self._cpu.decode(indices, HOST)
+        return Decoded(to_device(d.frames, allocator), d.indices, d.info, d.damage, d.frames_size)
+
+    def _target(self) -> str | bytes:
+        src = self._source
+        if src.path is not None:
+            return src.path
+        if not self._backend.reuse_sessions:
+            return bytes(src.data)  # type: ignore[arg-type]
+        if self._spill is None:
+            from .opencv_backend import spill_dir
+
+            fd, path = tempfile.mkstemp(prefix="mmfast-nvdec-", suffix=".mp4", dir=spill_dir())
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(src.data)  # type: ignore[arg-type]
+            except BaseException:
+                os.unlink(path)
+                raise
+            self._spill = path
+        return self._spill
+
+    def _decode_gpu(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        info, index, b = self.info, self._cpu.index, self._backend
+        pool = session_pool(self._gpu, "nvdec", lambda: _Session(b.library(), self._gpu))
+        budget = vram_budget(self._gpu, free_bytes=b.free_bytes)
+        refused: _Refused | None = None
+        with pool.borrow() as session:
+            decoder = session.open(self._target())
+            try:
+                if len(decoder) != info.total_num_frames:
+                    raise _Refused(f"identity: NVDEC counts {len(decoder)} frames, the CPU probe {info.total_num_frames}")
+                sink = FrameSink(indices, info.height, info.width, allocator)  # after the checks that need no pixels
+                want = [int(index.pts[index.frame_packet[t]]) for t in sink.targets.tolist()]
+                done = 0
+                for batch in plan_batches(sink.targets.tolist(), b.batch_frames):
+                    nbytes = frame_nbytes(len(batch), info.height, info.width)
+                    budget.acquire(nbytes, label=f"{self._source.label} (VRAM budget of cuda:{self._gpu})")
+                    try:
+                        self._copy_batch(decoder, batch, want[done : done + len(batch)], sink, done)
+                    finally:
+                        budget.release(nbytes)
+                    done += len(batch)
+            except _Refused as e:  # the session is sound: keep it in the pool
+                refused = e
+        if refused is not None:
+            raise refused
+        return sink.result(info, None)
+
+    def _copy_batch(self, decoder: Any, batch: list[int], want: list[int], sink: FrameSink, first: int) -> None:
+        import torch
+
+        frames = decoder.get_batch_frames_by_index(batch)
+        got = [int(f.getPTS()) if hasattr(f, "getPTS") else None for f in frames]
+        problem = identity_problem(batch, got, want)
+        if problem:
+            raise _Refused(problem)
+        shape = (self.info.height, self.info.width, 3)
+        for j, frame in enumerate(frames):
+            t = torch.from_dlpack(frame)
+            if tuple(t.shape) != shape or t.dtype != torch.uint8:
+                raise _Refused(f"format: NVDEC gave a {t.dtype} {tuple(t.shape)} frame, expected uint8 {shape}")
+            copy_into(sink.slot(first + j), t)
+            sink.filled(first + j)
+
+    def close(self) -> None:
+        self._cpu.close()
+        path, self._spill = self._spill, None
+        if path is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+class NvdecBackend:
+    name = ""  # set by the registry (its table names the backend)
+    extra: str | None = "nvdec"
+    priority = 30
+    auto = False  # GPU decode only when asked for
+    exact = False  # pixels are NVDEC's colour conversion, within a tolerance of the CPU backends'
+    takes_device = True  # ``open(..., device=)``: frames go straight to that memory
+    default_device = "cuda"
+    modules = ("PyNvVideoCodec", "av", "torch")
+
+    def __init__(
+        self,
+        *,
+        library: Callable[[], Any] = load_library,
+        cuda_check: Callable[[], str | None] = cuda_reason,
+        free_bytes: Callable[[int], int] = free_memory,
+        caps: NvdecCaps = DEFAULT_CAPS,
+        batch_frames: int = BATCH_FRAMES,
+        reuse_sessions: bool = REUSE_SESSIONS,
+    ) -> None:
+        self.library, self._cuda_check, self.free_bytes = library, cuda_check, free_bytes
+        self.caps, self.batch_frames, self.reuse_sessions = caps, batch_frames, reuse_sessions
+        self._reason: list[str | None] = []  # cached once computed
+        self._lock = threading.Lock()
+
+    def unavailable_reason(self) -> str | None:
+        with self._lock:
+            if not self._reason:
+                self._reason.append(self._find_reason())
+            return self._reason[0]
+
+    def _find_reason(self) -> str | None:
+        try:
+            self.library()
+        except Exception as e:  # noqa: BLE001 - ImportError (not installed), RuntimeError (no driver), ...
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            return f"PyNvVideoCodec cannot be loaded: {type(e).__name__}: {first}"
+        try:
+            import av  # noqa: F401
+        except ImportError as e:
+            return f"cannot import av (nvdec probes and falls back with the pyav backend): {e}"
+        return self._cuda_check()
+
+    def open(self, source: MediaSource, *, decoder_threads: int, device: str | None = None) -> _NvdecVideo:
+        """``device``: where frames go (default ``default_device``); NVDEC decodes on that GPU
+        (GPU 0 for host memory)."""
+        spec = DeviceSpec.parse(device or self.default_device)
+        return _NvdecVideo(source, self, decoder_threads=decoder_threads, gpu=spec.index or 0)
+
+
+BACKEND = NvdecBackend()
