@@ -2,7 +2,7 @@
 
 Never a real TensorRT-LLM: every ``tensorrt_llm*`` module is purged before and after, and
 the imported package must carry the ``STANDIN`` marker. Also: ``make_model_dir`` (a tiny
-offline Qwen3-VL / Qwen3-VL-MoE "checkpoint"), ``StandinGenerator`` / ``make_server`` (what the
+offline Qwen3-VL / Qwen3-VL-MoE / Qwen2-VL / Qwen2.5-VL "checkpoint"), ``StandinGenerator`` / ``make_server`` (what the
 server calls ``generator`` / ``llm``), and the multi-frontend helpers ``SERVE_SCRIPT``,
 ``standin_env`` and ``read_report``.
 """
@@ -75,11 +75,44 @@ def use_standin(generation: Optional[str]) -> Iterator[Optional[types.ModuleType
             asyncio.set_event_loop_policy(policy)
 
 
-ARCHITECTURES = {"qwen3_vl": "Qwen3VLForConditionalGeneration", "qwen3_vl_moe": "Qwen3VLMoeForConditionalGeneration"}
+ARCHITECTURES = {
+    "qwen3_vl": "Qwen3VLForConditionalGeneration",
+    "qwen3_vl_moe": "Qwen3VLMoeForConditionalGeneration",
+    "qwen2_vl": "Qwen2VLForConditionalGeneration",
+    "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+}
+# vision_config per model type: what the stand-in processors and their mRoPE rule read
+# (Qwen2.5-VL's tokens_per_second scales the temporal positions by second_per_grid_ts).
+_VISION = {
+    "qwen3_vl": {"spatial_merge_size": 2, "temporal_patch_size": 2, "patch_size": 16, "deepstack_visual_indexes": []},
+    "qwen2_vl": {"spatial_merge_size": 2, "temporal_patch_size": 2, "patch_size": 14},
+    "qwen2_5_vl": {"spatial_merge_size": 2, "temporal_patch_size": 2, "patch_size": 14, "tokens_per_second": 2},
+}
+_VISION["qwen3_vl_moe"] = _VISION["qwen3_vl"]
+
+
+def tiny_processor_for(model_type: str, save_dir: Path) -> Any:
+    """The tiny offline HF processor of ``model_type``, saved in ``save_dir`` and loaded back."""
+    from trtllm_mmfast.processors import tiny
+
+    family = "qwen3_vl" if model_type.startswith("qwen3_vl") else model_type
+    try:
+        return tiny.tiny_processor(save_dir=save_dir, family=family)
+    except TypeError:  # a tiny.py without families: build Qwen2-VL / Qwen2.5-VL here
+        if family == "qwen3_vl":
+            return tiny.tiny_processor(save_dir=save_dir)
+    import transformers
+
+    cls = transformers.Qwen2VLProcessor if family == "qwen2_vl" else transformers.Qwen2_5_VLProcessor
+    processor = cls(image_processor=transformers.Qwen2VLImageProcessor(), tokenizer=tiny._tokenizer(),
+                    video_processor=transformers.Qwen2VLVideoProcessor())
+    processor.save_pretrained(str(save_dir))
+    return transformers.AutoProcessor.from_pretrained(str(save_dir), local_files_only=True)
 
 
 def make_model_dir(path: Path, model_type: str = "qwen3_vl", dtype: str = "float32") -> Path:
-    """A Qwen3-VL(-MoE) "checkpoint" dir: the tiny offline processor plus a small config.json.
+    """A Qwen-VL "checkpoint" dir (``model_type`` one of ``ARCHITECTURES``): the tiny offline
+    processor plus a small config.json.
 
     ``config.json`` names the architecture and carries what the stand-in ``ModelConfig`` and the
     input processors read: ``text_config.vocab_size`` (the tiny tokenizer's size), ``dtype`` /
@@ -88,13 +121,8 @@ def make_model_dir(path: Path, model_type: str = "qwen3_vl", dtype: str = "float
     """
     if model_type not in ARCHITECTURES:
         raise ValueError(f"model_type must be one of {sorted(ARCHITECTURES)}")
-    try:
-        from trtllm_mmfast.processors.qwen3_vl import tiny_processor
-    except ImportError:
-        from trtllm_mmfast.processors.tiny import tiny_processor
-
     path = Path(path)
-    processor = tiny_processor(save_dir=path)
+    processor = tiny_processor_for(model_type, path)
     tok = processor.tokenizer
     config = {
         "architectures": [ARCHITECTURES[model_type]],
@@ -105,8 +133,7 @@ def make_model_dir(path: Path, model_type: str = "qwen3_vl", dtype: str = "float
         "vision_start_token_id": tok.convert_tokens_to_ids("<|vision_start|>"),
         "vision_end_token_id": tok.convert_tokens_to_ids("<|vision_end|>"),
         "text_config": {"vocab_size": len(tok), "dtype": dtype, "hidden_size": 64},
-        "vision_config": {"spatial_merge_size": 2, "temporal_patch_size": 2, "patch_size": 16,
-                          "deepstack_visual_indexes": []},
+        "vision_config": dict(_VISION[model_type]),
     }
     (path / "config.json").write_text(json.dumps(config, indent=1))
     return path

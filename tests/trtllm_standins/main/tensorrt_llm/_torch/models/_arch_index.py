@@ -4,10 +4,13 @@ Real file: tensorrt_llm/_torch/models/_arch_index.py (stored index ids 575613513
 commit not stored; a version is listed @065ff9e93780bc0bdbfdbc7156a306ca14f5850c).
 
 Static maps from names to the zoo module that registers them, so nothing is imported until
-it is needed. Simplified: only the two Qwen3-VL entries (no SPEC_MODE_TO_MODULE).
+it is needed. Simplified: only the Qwen2-VL / Qwen2.5-VL / Qwen3-VL / Qwen3-VL-MoE entries (no
+SPEC_MODE_TO_MODULE).
 """
 
 MODEL_ARCH_TO_MODULE = {
+    "Qwen2VLForConditionalGeneration": "modeling_qwen2vl",
+    "Qwen2_5_VLForConditionalGeneration": "modeling_qwen2vl",
     "Qwen3VLForConditionalGeneration": "modeling_qwen3vl",
     "Qwen3VLMoeForConditionalGeneration": "modeling_qwen3vl_moe",
 }
@@ -16,9 +19,13 @@ MODEL_CLASS_TO_MODULE = {
     "Qwen3VLModel": "modeling_qwen3vl",
     "Qwen3MoeVLModel": "modeling_qwen3vl_moe",
     "Qwen2VLInputProcessorBase": "modeling_qwen2vl",
+    "Qwen2VLModel": "modeling_qwen2vl",
+    "Qwen2_5_VLModel": "modeling_qwen2vl",
 }
 
 MULTIMODAL_MODEL_TYPE_TO_MODULE = {
+    "qwen2_vl": "modeling_qwen2vl",
+    "qwen2_5_vl": "modeling_qwen2vl",
     "qwen3_vl": "modeling_qwen3vl",
     "qwen3_vl_moe": "modeling_qwen3vl_moe",
 }

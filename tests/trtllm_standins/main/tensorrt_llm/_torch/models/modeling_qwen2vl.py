@@ -1,21 +1,30 @@
 """STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen2vl`` (a test fixture, not TensorRT-LLM code).
 
-Real file: tensorrt_llm/_torch/models/modeling_qwen2vl.py, the 002f3cc3 generation (the brief
-names commit 002f3cc3; only its 8-hex prefix is recorded — the facts read the newest indexed
-version, id 55160869554, commit not stored; /tmp/facts_models.md §2).
+Real file: tensorrt_llm/_torch/models/modeling_qwen2vl.py, the 002f3cc3 generation (only the
+8-hex prefix is recorded; the facts read the newest indexed version, id 55160869554, commit not
+stored; /tmp/helpers/facts_qwen2vl.md §1, /tmp/facts_models.md §2).
 
 Mirrored: ``Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor,
 BaseMultimodalDummyInputsBuilder)``: ``_dtype = config.torch_dtype``, tokenizer fallback,
 ``_processor = AutoProcessor.from_pretrained(model_path, use_fast=self.use_fast, ...)``, the
 ``processor`` / ``tokenizer`` / ``config`` / ``model_path`` / ``dtype`` properties,
 ``get_vocab_size() = config.text_config.vocab_size``, ``get_mm_token_ids``, ``_preprocess``
-(kwargs verbatim, the ``do_rescale`` rule), ``_postprocess`` = identity and
-``call_with_text_prompt`` (text-only: ``(ids, {"multimodal_data": {"mrope_config": ...}})``;
-media: ``image`` / ``video`` dicts cast to ``dtype`` plus ``mrope_config``).
+(``mm_processor_kwargs`` VERBATIM: no ``video_metadata``, no ``do_sample_frames``; the
+``do_rescale`` rule), NO ``get_preferred_media_io_kwargs`` override (the loader's "pt"),
+``_postprocess`` = identity, ``call_with_text_prompt`` (text-only: ``(ids, {"multimodal_data":
+{"mrope_config": ...}})``; media: ``image`` / ``video`` dicts cast to ``dtype`` plus
+``mrope_config`` from ``get_mrope_config(..., second_per_grid_ts)``); the mRoPE position rule
+(text runs sequential on 3 axes, one t/h/w block per vision item in prompt order, the temporal
+axis scaled by ``second_per_grid_t * vision_config.tokens_per_second`` when that is set, via the
+``_build_temporal_block`` hook; deltas = max + 1 - length), written from the description, in
+torch; ``Qwen2_5VLInputProcessorBase(Qwen2VLInputProcessorBase)``; the registrations of
+``Qwen2VLModel`` ("qwen2_vl", ``Qwen2VLInputProcessorBase``) and ``Qwen2_5_VLModel``
+("qwen2_5_vl", ``Qwen2_5VLInputProcessorBase``, ``support_multimodal_disaggregated``):
+BEFORE_TEXT, ``content_format=ContentFormat.STRING``, default separator.
 
-Simplified: ``from_pretrained`` adds ``local_files_only=True`` (offline); ``get_mrope_config``
-is a PLACEHOLDER (sequential positions on all three axes, zero deltas — NOT Qwen's mRoPE);
-no sizing helpers, dummy inputs, embeddings path or ``Qwen2VLModel`` registration.
+Simplified: ``from_pretrained`` adds ``local_files_only=True`` (offline); no vision model /
+weights, sizing helpers, dummy inputs, embeddings path or output-validation filter;
+``build_disagg_prefill_multimodal_inputs`` raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -24,7 +33,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from ...inputs.registry import BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor
+from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor, ContentFormat,
+                                MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
+                                register_input_processor, support_multimodal_disaggregated)
+from trtllm_standins.mrope import qwen2_block, rope_index  # the stand-ins' own mRoPE rule (shared with v1_2)
+
+from .modeling_utils import register_auto_model, register_vision_encoder
+
+QWEN_VL_PLACEHOLDER_MAP = {
+    "image": "<|vision_start|><|image_pad|><|vision_end|>",
+    "video": "<|vision_start|><|video_pad|><|vision_end|>",
+}
 
 
 class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder):
@@ -65,17 +84,27 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
         return int(self.config.text_config.vocab_size)
 
     def get_mm_token_ids(self) -> Optional[torch.Tensor]:
-        ids = [getattr(self._processor, a, None) for a in ("image_token_id", "vision_token_id", "video_token_id")]
+        ids = [getattr(self.config, a, None) for a in ("image_token_id", "vision_token_id", "video_token_id")]
         ids = [i for i in ids if i is not None]
         return torch.tensor(ids, dtype=torch.int32) if ids else None
 
+    @classmethod
+    def _build_temporal_block(cls, config: Any, t: int, h: int, w: int, second_per_grid_t: float) -> torch.Tensor:
+        """(3, t*h*w) positions of one vision item; Qwen2.5-VL scales the temporal axis."""
+        return qwen2_block(config, t, h, w, second_per_grid_t)
+
+    @classmethod
+    def get_rope_index(cls, config: Any, input_ids: torch.Tensor, image_grid_thw: Any = None, video_grid_thw: Any = None,
+                       attention_mask: Any = None, second_per_grid_ts: Any = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        return rope_index(config, input_ids, image_grid_thw, video_grid_thw, attention_mask, second_per_grid_ts,
+                          temporal_block=cls._build_temporal_block)
+
     def get_mrope_config(self, input_ids: torch.Tensor, image_grid_thw: Any, video_grid_thw: Any,
                          attention_mask: Any, second_per_grid_ts: Any = None) -> Dict[str, torch.Tensor]:
-        """STAND-IN PLACEHOLDER: arange positions (3, B, S) and zero deltas (B, 1); not mRoPE."""
-        b, s = input_ids.shape
-        ids = torch.arange(s).view(1, 1, s).expand(3, b, s)
+        ids, deltas = type(self).get_rope_index(self.config, input_ids, image_grid_thw, video_grid_thw,
+                                                attention_mask, second_per_grid_ts)
         return {"mrope_position_ids": ids.to("cpu").clone(),
-                "mrope_position_deltas": torch.zeros(b, 1).to("cpu").to(torch.int32).clone()}
+                "mrope_position_deltas": deltas.to("cpu").to(torch.int32).clone()}
 
     def _preprocess(self, text: Any, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
         images = mm_data.get("image")
@@ -117,3 +146,48 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
         if mm_data:
             input_ids = self._postprocess(input_ids)
         return input_ids.to(torch.int32).tolist(), {"multimodal_data": multimodal_data}
+
+
+class Qwen2_5VLInputProcessorBase(Qwen2VLInputProcessorBase):
+    def build_disagg_prefill_multimodal_inputs(self, inputs: Any, mm_handles: Any) -> Any:
+        raise NotImplementedError("stand-in: disaggregated serving is not modelled")
+
+
+class Qwen2VLModelBase:  # stand-in: no weights
+    pass
+
+
+class Qwen2VisionModelBase:  # stand-in: no vision tower
+    pass
+
+
+class Qwen2VisionTransformerPretrainedModel:
+    pass
+
+
+class Qwen2_5_VisionModel:
+    pass
+
+
+def _placeholders() -> MultimodalPlaceholderMetadata:
+    return MultimodalPlaceholderMetadata(placeholder_map=dict(QWEN_VL_PLACEHOLDER_MAP),
+                                         placeholder_placement=MultimodalPlaceholderPlacement.BEFORE_TEXT,
+                                         content_format=ContentFormat.STRING)
+
+
+@register_vision_encoder(Qwen2VisionModelBase, vlm_base_model=Qwen2VisionTransformerPretrainedModel)
+@register_auto_model("Qwen2VLForConditionalGeneration")
+@register_input_processor(Qwen2VLInputProcessorBase, model_type="qwen2_vl", placeholder_metadata=_placeholders())
+class Qwen2VLModel(Qwen2VLModelBase):
+    multimodal_data_device_paths = ["image.pixel_values", "image.image_grid_thw", "video.pixel_values_videos",
+                                    "video.video_grid_thw", "multimodal_embedding", "mrope_config.mrope_position_ids",
+                                    "mrope_config.mrope_position_deltas"]
+
+
+@support_multimodal_disaggregated
+@register_vision_encoder(Qwen2VisionModelBase, vlm_base_model=Qwen2_5_VisionModel)
+@register_auto_model("Qwen2_5_VLForConditionalGeneration")
+@register_input_processor(Qwen2_5VLInputProcessorBase, model_type="qwen2_5_vl", placeholder_metadata=_placeholders())
+class Qwen2_5_VLModel(Qwen2VLModelBase):
+    multimodal_data_device_paths = ["image.pixel_values", "video.pixel_values_videos", "multimodal_embedding",
+                                    "mrope_config.mrope_position_ids", "mrope_config.mrope_position_deltas"]

@@ -15,9 +15,12 @@ sampling, forward num_frames / fps as given and ``fps=None`` when only num_frame
 ``get_num_tokens_per_video``, ``get_preferred_media_io_kwargs() -> {"video": {"format": "np"}}``,
 and the registration decorators on ``Qwen3VLModel`` (separator "", ContentFormat.STRING).
 
+mRoPE: the Qwen2-VL stand-in's rule, with Qwen3-VL's two overrides: ``get_rope_index`` splits each
+video's grid into one ``t=1`` row per temporal patch (``repeat_interleave``; each has its own
+timestamp and vision-start), ``_build_temporal_block`` is plain ``indices`` (no tokens_per_second).
+
 Simplified: no vision model / weights (``Qwen3VisionModel*`` are empty classes);
-``build_disagg_prefill_multimodal_inputs`` raises NotImplementedError; mRoPE is the
-Qwen2-VL stand-in's placeholder.
+``build_disagg_prefill_multimodal_inputs`` raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import torch
 
 from ...inputs.registry import (ContentFormat, MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
                                 register_input_processor, support_multimodal_disaggregated)
+from trtllm_standins.mrope import plain_block
+
 from .modeling_qwen2vl import Qwen2VLInputProcessorBase
 from .modeling_utils import register_auto_model, register_vision_encoder
 
@@ -65,6 +70,18 @@ class Qwen3VLInputProcessorBase(Qwen2VLInputProcessorBase):
     def __init__(self, model_path: str, config: Any, tokenizer: Any, trust_remote_code: bool = True, **kwargs: Any):
         super().__init__(model_path, config, tokenizer, trust_remote_code=trust_remote_code, **kwargs)
         self._dtype = self.config.text_config.dtype
+
+    @classmethod
+    def _build_temporal_block(cls, config: Any, t: int, h: int, w: int, second_per_grid_t: float) -> torch.Tensor:
+        return plain_block(config, t, h, w, second_per_grid_t)
+
+    @classmethod
+    def get_rope_index(cls, config: Any, input_ids: torch.Tensor, image_grid_thw: Any = None, video_grid_thw: Any = None,
+                       attention_mask: Any = None, second_per_grid_ts: Any = None):
+        if video_grid_thw is not None:
+            video_grid_thw = torch.repeat_interleave(video_grid_thw, video_grid_thw[:, 0], dim=0)
+            video_grid_thw[:, 0] = 1
+        return super().get_rope_index(config, input_ids, image_grid_thw, video_grid_thw, attention_mask, second_per_grid_ts)
 
     def get_preferred_media_io_kwargs(self) -> Dict[str, Dict[str, Any]]:
         return {"video": {"format": "np"}}

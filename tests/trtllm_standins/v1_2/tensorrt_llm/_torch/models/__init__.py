@@ -3,7 +3,7 @@
 Real files: tensorrt_llm/_torch/models/__init__.py and modeling_utils.py, 1.2.x (not in the facts;
 commit not stored). ``register_auto_model(name)`` overwrites ``MODEL_CLASS_MAPPING[name]``;
 ``get_model_architecture(config)`` -> ``(cls, arch)`` or RuntimeError. Simplified: only the
-Qwen3-VL module is "the zoo" (imported on first lookup, as the real package imports every model
+Qwen2-VL and Qwen3-VL modules are "the zoo" (imported on first lookup, as the real package imports every model
 at import time); ``config`` may be a ``ModelConfig.pretrained_config`` or a dict.
 """
 
@@ -23,7 +23,7 @@ def register_auto_model(name: str):
 
 
 def get_model_architecture(config: Any):
-    from . import modeling_qwen3vl  # noqa: F401  (the real package imports every model)
+    from . import modeling_qwen2vl, modeling_qwen3vl  # noqa: F401  (the real package imports every model)
 
     archs = config.get("architectures") if isinstance(config, dict) else getattr(config, "architectures", None)
     if not archs:
