@@ -1,0 +1,454 @@
+"""The nvdec backend (PyNvVideoCodec): what runs on a CPU machine, and CUDA tests for a GPU one.
+
+CPU: unavailability and its message, the registry and ``info`` listing, ``auto`` never picking it,
+and the backend's own logic (index mapping, batching, session pool, VRAM budget, fallback
+decisions) against ``fakes/pynvvideocodec_standin.py``, a labelled STAND-IN of PyNvVideoCodec's
+``SimpleDecoder`` (the real one needs an NVIDIA driver). The stand-in's pixels are PyAV's, so
+its frames must equal the pyav backend's exactly: that checks the copying and the frame identity.
+
+CUDA (``@cuda``: skipped without a GPU and a loadable PyNvVideoCodec; ``perf/gpu_check.sh`` runs
+them): the real decoder against pyav: the same indices, pixels within ``MAX_ABS_DIFF`` /
+``MEAN_ABS_DIFF`` (NVDEC's YUV->RGB is not swscale's), and the Qwen3-VL processor's outputs on
+the GPU within ``PROCESSOR_ATOL`` of the CPU path's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+import pytest
+from conftest import clip_bytes
+
+import fakes.pynvvideocodec_standin as standin
+from trtllm_mmfast import load_video
+from trtllm_mmfast.errors import BackendUnavailableError, InvalidMediaError, MediaTooLargeError
+from trtllm_mmfast.runtime import vram
+from trtllm_mmfast.synth import ClipSpec
+from trtllm_mmfast.video import nvdec_backend, open_video, registry
+from trtllm_mmfast.video._nvdec_caps import CodecFacts, NvdecCaps, fallback_reason, probe
+from trtllm_mmfast.video.nvdec_backend import NvdecBackend, identity_problem, plan_batches
+from trtllm_mmfast.video.source import MediaSource
+
+STANDIN = "nvdec-standin"
+MAX_ABS_DIFF = 48  # NVDEC vs swscale, 8-bit 4:2:0: different chroma upsampling at colour edges
+MEAN_ABS_DIFF = 3.0
+PROCESSOR_ATOL = 0.08  # normalised pixel_values ([-1, 1] scale): a few levels of 255 after resize
+
+
+def clip(**kw) -> ClipSpec:
+    return ClipSpec(**{"width": 96, "height": 64, "num_frames": 90, "fps": 30, "gop": 30, "bframes": 3, **kw})
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """The stand-in registered as a backend, with fresh stats, budgets, pools and fallback counts."""
+    registry.register(STANDIN, "fakes.pynvvideocodec_standin")
+    standin.reset()
+    vram.reset()
+    nvdec_backend.reset_fallbacks()
+    yield standin
+    vram.reset()
+    nvdec_backend.reset_fallbacks()
+
+
+def both(data: bytes, **sampling) -> tuple:
+    a = load_video(data, backend=STANDIN, device="cpu", **sampling)
+    b = load_video(data, backend="pyav", **sampling)
+    return a, b
+
+
+# ---- unavailable here: the reason, the error, the listing ----------------------------------
+
+def _real_gpu() -> bool:
+    return nvdec_backend.BACKEND.unavailable_reason() is None
+
+
+cuda = pytest.mark.skipif(not _real_gpu(), reason=f"nvdec unavailable: {nvdec_backend.BACKEND.unavailable_reason()}")
+no_gpu = pytest.mark.skipif(_real_gpu(), reason="a usable NVDEC is present")
+
+
+@no_gpu
+def test_unavailable_without_the_driver_names_the_reason_and_the_extra(small_clip):
+    reason = registry.available()["nvdec"]
+    assert reason is not None and reason.startswith("PyNvVideoCodec cannot be loaded")
+    try:
+        import PyNvVideoCodec  # noqa: F401
+    except RuntimeError as e:  # the wheel is installed, the driver is not: the issue's case
+        assert "libnvidia-encode.so.1" in str(e) and "libnvidia-encode.so.1" in reason
+    except ImportError:
+        assert "ModuleNotFoundError" in reason
+    with pytest.raises(BackendUnavailableError, match=r"'nvdec' is not available \(PyNvVideoCodec .*trtllm-mmfast\[nvdec\]"):
+        load_video(small_clip, fps=2, backend="nvdec")
+    with pytest.raises(BackendUnavailableError):
+        open_video(small_clip, backend="nvdec", device="cuda:0")
+
+
+def test_reason_is_the_first_line_of_the_import_error():
+    def no_driver():
+        raise RuntimeError("Failed to load NVENC library: libnvidia-encode.so.1: cannot open shared object file\n\n=== TROUBLESHOOTING STEPS ===\n...")
+
+    b = NvdecBackend(library=no_driver, cuda_check=lambda: None)
+    assert b.unavailable_reason() == (
+        "PyNvVideoCodec cannot be loaded: RuntimeError: Failed to load NVENC library: libnvidia-encode.so.1: "
+        "cannot open shared object file"
+    )
+    assert NvdecBackend(library=lambda: standin, cuda_check=lambda: "torch sees no CUDA device").unavailable_reason() == (
+        "torch sees no CUDA device"
+    )
+
+
+@no_gpu
+def test_info_lists_nvdec_as_unavailable_with_its_reason():
+    from click.testing import CliRunner
+
+    from trtllm_mmfast.cli import main
+
+    out = CliRunner().invoke(main, ["info"]).output
+    line = next(x for x in out.splitlines() if x.strip().startswith("nvdec"))
+    assert "unavailable: PyNvVideoCodec cannot be loaded" in line
+
+
+def test_registry_lists_nvdec_and_auto_never_picks_it(monkeypatch, fake):
+    assert "nvdec" in registry.names() and registry.BUILTIN["nvdec"] == "trtllm_mmfast.video.nvdec_backend"
+    backend = registry.get("nvdec")
+    assert backend.auto is False and backend.extra == "nvdec"
+    monkeypatch.setattr(type(backend), "unavailable_reason", lambda self: None)  # as on a GPU machine
+    assert registry.resolve("auto").name == "pyav"
+    assert registry.available()[STANDIN] is None and registry.resolve("auto").name == "pyav"
+
+
+# ---- frame identity, batching, repeats -------------------------------------------------------
+
+@pytest.mark.parametrize("sampling", [{"fps": 2}, {"fps": 10}, {"num_frames": 8}, {"num_frames": 200}])
+def test_same_indices_and_frames_as_pyav(fake, sampling, no_leaks):
+    data = clip_bytes(clip(num_frames=120, gop=12))
+    a, b = both(data, **sampling)
+    assert a.metadata.frames_indices == b.metadata.frames_indices
+    assert a.metadata.backend == STANDIN and a.metadata.total_num_frames == b.metadata.total_num_frames
+    assert np.array_equal(a.frames, b.frames)
+    assert nvdec_backend.fallbacks() == {} and fake.STATS.batches >= 1
+
+
+def test_batches_hold_at_most_batch_frames_and_cover_each_target_once(fake, monkeypatch):
+    monkeypatch.setattr(fake.BACKEND, "batch_frames", 4)
+    data = clip_bytes(clip(num_frames=120, gop=12))
+    with open_video(data, backend=STANDIN, device="cpu") as video:
+        idx = video.sample(num_frames=30)
+        got = video.decode(idx)
+        again = video.decode(np.array([3, 3, 50, 119]))  # a second decode of the same opened video
+    want = load_video(data, backend="pyav", num_frames=30)
+    assert np.array_equal(got.frames, want.frames)
+    assert again.metadata.frames_indices == (3, 3, 50, 119) and np.array_equal(again.frames[0], again.frames[1])
+    sizes = fake.STATS.batch_sizes
+    assert max(sizes) <= 4 and sum(sizes) == len(set(idx.tolist())) + 3
+    assert plan_batches([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
+    with pytest.raises(ValueError):
+        plan_batches([1], 0)
+
+
+def test_identity_problem_names_the_first_wrong_frame():
+    assert identity_problem([1, 5], [10, 50], [10, 50]) is None
+    assert identity_problem([1, 5], [10], [10, 50]) == "identity: NVDEC returned 1 of 2 frames asked for"
+    assert identity_problem([1, 5], [10, 60], [10, 50]).startswith("identity: frame 5 came back with pts 60")
+
+
+# ---- fallbacks: decisions, counted, logged once, same result as pyav ------------------------
+
+def facts(**kw) -> CodecFacts:
+    return CodecFacts(**{"codec": "h264", "profile": "High", "pix_fmt": "yuv420p", "bit_depth": 8, "chroma": "420",
+                         "width": 1920, "height": 1080, **kw})
+
+
+@pytest.mark.parametrize(("kw", "kind"), [
+    ({}, None),
+    ({"codec": "hevc", "width": 3840, "height": 2160}, None),
+    ({"codec": "mpeg4"}, "codec"),
+    ({"profile": "High 4:4:4 Predictive", "pix_fmt": "yuv444p", "chroma": "444"}, "profile"),
+    ({"bit_depth": 10, "pix_fmt": "yuv420p10le"}, "bit_depth"),  # H.264 10-bit: never on NVDEC
+    ({"codec": "hevc", "bit_depth": 10, "pix_fmt": "yuv420p10le"}, "bit_depth"),  # off by default
+    ({"codec": "hevc", "pix_fmt": "yuv422p", "chroma": "422"}, "chroma"),
+    ({"width": 4098, "height": 2160}, "size"),
+    ({"width": 32, "height": 32}, "size"),
+    ({"width": 1921}, "size"),
+    ({"rotation": 90}, "rotation"),
+])  # fmt: skip
+def test_fallback_reason_table(kw, kind):
+    reason = fallback_reason(facts(**kw))
+    assert (reason.partition(":")[0] if reason else None) == kind
+
+
+def test_high_bit_depth_and_444_when_switched_on():
+    caps = NvdecCaps(high_bit_depth=True, yuv444=True)
+    assert fallback_reason(facts(codec="hevc", bit_depth=10, pix_fmt="yuv420p10le"), caps) is None
+    assert fallback_reason(facts(codec="hevc", chroma="444", pix_fmt="yuv444p"), caps) is None
+    assert fallback_reason(facts(bit_depth=10, pix_fmt="yuv420p10le"), caps).startswith("bit_depth")  # H.264 still not
+
+
+def test_probe_reads_codec_depth_chroma_and_rotation():
+    from test_parallel_decode import remux
+
+    assert probe(MediaSource(data=clip_bytes(clip()))) == facts(width=96, height=64)
+    f = probe(MediaSource(data=clip_bytes(clip(width=64, height=48, pix_fmt="yuv420p10le"))))
+    assert (f.bit_depth, f.chroma, f.pix_fmt) == (10, "420", "yuv420p10le")
+    assert probe(MediaSource(data=clip_bytes(clip(pix_fmt="yuv444p")))).chroma == "444"
+    assert probe(MediaSource(data=remux(clip_bytes(clip()), "mp4", rotate=90))).rotation in (90, -90, 270)
+
+
+def _fallback_inputs() -> dict[str, bytes]:
+    from test_parallel_decode import remux
+
+    data = clip_bytes(clip())
+    return {
+        "codec": clip_bytes(clip(codec="mpeg4", gop=12, bframes=2)),
+        "bit_depth": clip_bytes(clip(width=160, height=144, codec="libx265", pix_fmt="yuv420p10le", num_frames=30)),
+        "chroma": clip_bytes(clip(width=160, height=144, codec="libx265", pix_fmt="yuv422p", num_frames=30)),
+        "profile": clip_bytes(clip(pix_fmt="yuv444p")),  # H.264 High 4:4:4 Predictive
+        "size": clip_bytes(clip(width=32, height=32, num_frames=30)),  # under H.264's 48x16 minimum
+        "rotation": remux(data, "mp4", rotate=90),
+        "damaged": (cut := clip_bytes(clip(faststart=True)))[: len(cut) * 2 // 3],  # truncated
+    }
+
+
+@pytest.mark.parametrize("kind", ["codec", "bit_depth", "chroma", "profile", "size", "rotation", "damaged"])
+def test_what_nvdec_cannot_do_decodes_on_the_cpu_with_the_same_result(fake, kind, caplog, no_leaks):
+    data = _fallback_inputs()[kind]
+    with caplog.at_level(logging.WARNING, logger="trtllm_mmfast.video.nvdec_backend"):
+        a, b = both(data, fps=10)
+        a2, _ = both(data, fps=5)
+    assert a.metadata.frames_indices == b.metadata.frames_indices and np.array_equal(a.frames, b.frames)
+    assert len(a2) > 0 and nvdec_backend.fallbacks() == {kind: 2}
+    assert fake.STATS.batches == 0  # NVDEC was never asked
+    notes = [r for r in caplog.records if r.name == "trtllm_mmfast.video.nvdec_backend"]
+    assert len(notes) == 1 and f"{kind}:" in notes[0].getMessage()  # logged once per kind
+
+
+@pytest.mark.parametrize(("fault", "kind"), [
+    ({"count_offset": 1}, "identity"),
+    ({"pts_shift": 1}, "identity"),
+    ({"short_by": 1}, "identity"),
+    ({"raise_on_decode": "CUDA_ERROR_INVALID_VALUE\nmore"}, "decode_error"),
+    ({"raise_on_open": "SimpleDecoder constructor failed: unsupported"}, "decode_error"),
+])  # fmt: skip
+def test_an_nvdec_result_that_cannot_be_trusted_falls_back(fake, fault, kind, no_leaks):
+    for k, v in fault.items():
+        setattr(fake.FAULTS, k, v)
+    a, b = both(clip_bytes(clip()), fps=10)
+    assert a.metadata.frames_indices == b.metadata.frames_indices and np.array_equal(a.frames, b.frames)
+    assert nvdec_backend.fallbacks() == {kind: 1}
+
+
+def test_bad_input_is_still_invalid_media(fake, no_leaks):
+    with pytest.raises(InvalidMediaError):
+        load_video(b"not a video at all" * 100, fps=2, backend=STANDIN, device="cpu")
+
+
+# ---- sessions: bounded per GPU, reused; spills always removed -------------------------------
+
+def test_session_pool_bounds_and_reuses_sessions():
+    made, lent, peak, lock = [], [0], [0], threading.Lock()
+    pool = vram.SessionPool(lambda: made.append(object()) or made[-1], limit=2)
+
+    def work():
+        for _ in range(5):
+            with pool.borrow():
+                with lock:
+                    lent[0] += 1
+                    peak[0] = max(peak[0], lent[0])
+                with lock:
+                    lent[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) <= 2 and peak[0] <= 2 and pool.stats.reused == 30 - len(made)
+    with pytest.raises(KeyError), pool.borrow():
+        raise KeyError("a failed decode")
+    assert pool.stats.discarded == 1 and pool.size <= 1
+    with pytest.raises(ValueError):
+        vram.SessionPool(object, limit=0)
+
+
+def test_concurrent_requests_share_a_bounded_set_of_decoders(fake, monkeypatch, no_leaks):
+    monkeypatch.setenv(vram.ENV_SESSIONS, "2")
+    data = [clip_bytes(clip(seed=s)) for s in range(3)]
+    want = [load_video(d, fps=5, backend="pyav").frames for d in data]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for j in range(3):
+                got = load_video(data[(i + j) % 3], fps=5, backend=STANDIN, device="cpu")
+                assert np.array_equal(got.frames, want[(i + j) % 3])
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    pool = vram.session_pool(0, "nvdec", object)
+    assert fake.STATS.constructed == pool.stats.created <= 2 and pool.stats.peak_busy <= 2
+    assert fake.STATS.reconfigured == 18 - fake.STATS.constructed  # re-pointed at each request's spill
+
+
+def test_without_session_reuse_decoders_are_made_from_bytes_without_a_spill(fake, monkeypatch, no_leaks):
+    monkeypatch.setattr(fake.BACKEND, "reuse_sessions", False)
+    spilled = []
+    monkeypatch.setattr(nvdec_backend.tempfile, "mkstemp", lambda *a, **k: spilled.append(1))
+    a, b = both(clip_bytes(clip()), fps=5)
+    a2, _ = both(clip_bytes(clip()), fps=5)
+    assert np.array_equal(a.frames, b.frames) and spilled == []
+    assert fake.STATS.constructed == 2 and fake.STATS.reconfigured == 0
+
+
+def test_a_path_source_is_decoded_from_its_file(fake, clip_file, no_leaks):
+    a = load_video(clip_file, fps=5, backend=STANDIN, device="cpu")
+    assert np.array_equal(a.frames, load_video(clip_file, fps=5, backend="pyav").frames)
+
+
+# ---- the VRAM budget -------------------------------------------------------------------------
+
+def test_vram_budget_default_and_configuration(monkeypatch):
+    vram.reset()
+    assert vram.vram_budget(3, free_bytes=lambda i: 1000).limit == 250  # a quarter of what is free
+    monkeypatch.setenv(vram.ENV_VRAM_FRACTION, "0.5")
+    assert vram.vram_budget(4, free_bytes=lambda i: 1000).limit == 500
+    monkeypatch.setenv(vram.ENV_VRAM_BYTES, "123")
+    assert vram.vram_budget(5, free_bytes=lambda i: 1000).limit == 123
+    monkeypatch.setenv(vram.ENV_VRAM_BYTES, "lots")
+    with pytest.raises(ValueError, match="TRTLLM_MMFAST_NVDEC_VRAM_BYTES='lots'"):
+        vram.vram_budget(6, free_bytes=lambda i: 1000)
+    vram.set_vram_budget(3, 77)
+    assert vram.vram_budget(3).limit == 77
+    assert [vram.cuda_index(d) for d in ("cuda", "cuda:2", 1)] == [0, 2, 1]
+    with pytest.raises(ValueError):
+        vram.cuda_index("gpu0")
+    vram.reset()
+
+
+def test_a_burst_waits_for_the_budget_instead_of_exceeding_it(fake, monkeypatch, no_leaks):
+    monkeypatch.setattr(fake.BACKEND, "batch_frames", 2)
+    frame = 96 * 64 * 3
+    vram.set_vram_budget(0, 3 * frame)  # room for one batch of 2 (+1), never two at once
+    data = clip_bytes(clip())
+    want = load_video(data, fps=10, backend="pyav").frames
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            assert np.array_equal(load_video(data, fps=10, backend=STANDIN, device="cpu").frames, want)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    budget = vram.vram_budget(0)
+    assert errors == [] and budget.in_use == 0 and budget.peak <= 3 * frame
+    assert 0 < fake.STATS.peak_held_bytes <= 3 * frame  # the library never held more than the budget
+
+
+def test_a_batch_larger_than_the_whole_budget_fails_fast(fake, no_leaks):
+    vram.set_vram_budget(0, 96 * 64 * 3 - 1)
+    with pytest.raises(MediaTooLargeError, match="VRAM budget of cuda:0"):
+        load_video(clip_bytes(clip()), fps=2, backend=STANDIN, device="cpu")
+
+
+def test_device_frames_hold_the_vram_budget_until_released(monkeypatch):
+    """device="cuda:0" through the reader: frames' bytes are leased from the GPU's budget.
+    STAND-IN for the GPU: CudaAllocator returns CPU tensors and the device check passes."""
+    import torch
+
+    from trtllm_mmfast.runtime import release_frames
+    from trtllm_mmfast.video import _nvdec_memory
+
+    vram.reset()
+    vram.set_vram_budget(0, 10 * 1024**2)
+    monkeypatch.setattr(_nvdec_memory.DeviceSpec, "check", lambda self: None)
+    monkeypatch.setattr(_nvdec_memory.CudaAllocator, "empty",
+                        lambda self, n, h, w: torch.empty((n, h, w, 3), dtype=torch.uint8))  # fmt: skip
+    data = clip_bytes(clip())
+    got = load_video(data, fps=5, backend="pyav", device="cuda:0")
+    want = load_video(data, fps=5, backend="pyav")
+    assert isinstance(got.frames, torch.Tensor) and np.array_equal(got.frames.numpy(), want.frames)
+    assert vram.vram_budget(0).in_use == want.frames.nbytes
+    assert release_frames(got) and vram.vram_budget(0).in_use == 0
+    with pytest.raises(ValueError, match="resize_for= resizes on the CPU"):
+        load_video(data, fps=5, backend="pyav", device="cuda:0", resize_for=object())
+    vram.reset()
+
+
+def test_device_option_errors_here(small_clip):
+    with pytest.raises(ValueError, match="device must be 'cpu', 'pinned', 'cuda' or 'cuda:N'"):
+        load_video(small_clip, fps=2, device="gpu")
+    if not _real_gpu():
+        import torch
+
+        if not torch.cuda.is_available():
+            with pytest.raises(ValueError, match="needs a CUDA device"):
+                load_video(small_clip, fps=2, device="pinned")
+    with pytest.raises(ValueError, match="cache= holds host frames"):
+        from trtllm_mmfast.cache import VideoCache
+
+        load_video(small_clip, fps=2, device="cuda", cache=VideoCache(1 << 20))
+
+
+# ---- CUDA: the real decoder (perf/gpu_check.sh) ---------------------------------------------
+
+def _diff(a: np.ndarray, b: np.ndarray) -> tuple[int, float]:
+    d = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    return int(d.max()), float(d.mean())
+
+
+@cuda
+@pytest.mark.parametrize("spec", [clip(width=320, height=240), clip(width=640, height=360, gop=250, bframes=0),
+                                  clip(width=320, height=240, codec="libx265", gop=30)])  # fmt: skip
+def test_cuda_same_indices_as_pyav_and_pixels_within_tolerance(spec):
+    import torch
+
+    nvdec_backend.reset_fallbacks()
+    data = clip_bytes(spec)
+    for sampling in ({"fps": 2}, {"num_frames": 16}):
+        got = load_video(data, backend="nvdec", device="cuda:0", **sampling)
+        want = load_video(data, backend="pyav", **sampling)
+        assert isinstance(got.frames, torch.Tensor) and got.frames.device.type == "cuda"
+        assert got.frames.dtype == torch.uint8 and got.frames.is_contiguous()
+        assert got.metadata.frames_indices == want.metadata.frames_indices
+        mx, mean = _diff(got.frames.cpu().numpy(), want.frames)
+        assert mx <= MAX_ABS_DIFF and mean <= MEAN_ABS_DIFF, (mx, mean)
+    assert nvdec_backend.fallbacks() == {}, "NVDEC was expected to decode these itself"
+
+
+@cuda
+def test_cuda_host_and_pinned_copies_equal_the_device_frames():
+    data = clip_bytes(clip(width=320, height=240))
+    dev = load_video(data, backend="nvdec", device="cuda:0", fps=2).frames.cpu().numpy()
+    host = load_video(data, backend="nvdec", device="cpu", fps=2).frames
+    pinned = load_video(data, backend="nvdec", device="pinned", fps=2).frames
+    assert isinstance(host, np.ndarray) and np.array_equal(host, dev) and np.array_equal(pinned, dev)
+
+
+@cuda
+def test_cuda_processor_outputs_within_tolerance_of_the_cpu_path():
+    import torch
+
+    from trtllm_mmfast.processors.qwen3_vl import wrap
+    from trtllm_mmfast.processors.tiny import tiny_processor
+
+    fast = wrap(tiny_processor("qwen3_vl"))
+    data = clip_bytes(clip(width=320, height=240))
+    text = "<|vision_start|><|video_pad|><|vision_end|>describe"
+    gpu = fast(text=[text], videos=[load_video(data, backend="nvdec", device="cuda:0", fps=2)], return_tensors="pt", device="cuda:0")
+    cpu = fast(text=[text], videos=[load_video(data, backend="pyav", fps=2)], return_tensors="pt")
+    assert gpu["pixel_values_videos"].device.type == "cuda"
+    assert torch.equal(gpu["video_grid_thw"].cpu(), cpu["video_grid_thw"]) and torch.equal(gpu["input_ids"].cpu(), cpu["input_ids"])
+    diff = (gpu["pixel_values_videos"].float().cpu() - cpu["pixel_values_videos"].float()).abs()
+    assert float(diff.mean()) <= PROCESSOR_ATOL / 4 and float(diff.max()) <= 2 * MAX_ABS_DIFF / 255 * 2, float(diff.max())
