@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -51,7 +51,9 @@ def open_rgb(data: bytes, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, label: 
         raise InvalidMediaError(f"empty input: {label} has 0 bytes")
     limits.check_bytes(len(data), label)
     try:
-        im = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
+            im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise MediaTooLargeError(f"{label}: {e}", field="PIL.Image.MAX_IMAGE_PIXELS", limit=2 * (Image.MAX_IMAGE_PIXELS or 0)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
@@ -69,10 +71,36 @@ def open_rgb(data: bytes, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, label: 
         raise InvalidMediaError(f"{label} ({im.format} {width}x{height}) could not be decoded: {e}") from None
 
 
-def decode_image(data: bytes, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, label: str = "<bytes>") -> np.ndarray:
-    """uint8 RGB pixels of ``data``, shape (H, W, 3), C-contiguous, writable."""
+def _white_color_key(rgb: Any) -> Any:
+    """What an HF image processor makes of a PIL RGB image that keeps a colour-keyed
+    ``info["transparency"]`` (a palette / ``tRNS`` PNG): that colour composited on white."""
+    from PIL import Image
+
+    background = Image.new("RGBA", rgb.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgb.convert("RGBA")).convert("RGB")
+
+
+def decode_image(
+    data: bytes,
+    *,
+    limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+    label: str = "<bytes>",
+    transparency: Literal["keep", "white"] = "keep",
+) -> np.ndarray:
+    """uint8 RGB pixels of ``data``, shape (H, W, 3), C-contiguous, writable.
+
+    ``transparency="keep"``: TensorRT-LLM's pixels (its PIL image's, its ``"pt"`` tensor's).
+    ``"white"``: what the HF image processor sees when given TensorRT-LLM's ``"pil"`` image:
+    the same, except that an image with a transparent colour key (a palette or ``tRNS``
+    PNG, which keeps ``info["transparency"]`` through the RGB conversion) has that colour
+    composited on white (transformers' ``convert_to_rgb``). Equal for every other image.
+    """
+    if transparency not in ("keep", "white"):
+        raise ValueError(f"transparency must be 'keep' or 'white', got {transparency!r}")
     rgb = open_rgb(data, limits=limits, label=label)
     try:
+        if transparency == "white" and rgb.info.get("transparency") is not None:
+            rgb = _white_color_key(rgb)
         return np.array(rgb, dtype=np.uint8)
     finally:
         rgb.close()

@@ -1,7 +1,9 @@
 """What a request gives for an image -> its encoded bytes and a label naming it.
 
-Bytes, a local path, a ``file://`` URL or a ``data:image/...;base64,`` URL (sync), and
-``http(s)://`` URLs (async only, through the guarded client of ``video.fetch``). Local
+Bytes, a local path, a ``file://`` URL or a ``data:image/...;base64,`` URL. ``http(s)://``
+is not fetched here: ``video.fetch`` refuses ``image/*`` responses (it guards video
+requests), and the TensorRT-LLM integration fetches image URLs with TensorRT-LLM's own
+client. Local
 files go through a ``SourcePolicy`` (``video.policy``: any file for library calls, the
 allowed roots for a server). Everything is read into memory: an image is decoded from
 bytes, so no file handle outlives the call.
@@ -18,12 +20,11 @@ import urllib.parse
 from typing import Union
 
 from ..errors import InvalidMediaError
-from ..video.fetch import FetchPolicy, fetch
 from ..video.policy import LIBRARY_POLICY, SourcePolicy
 from ..video.source import source_kind
 from .limits import DEFAULT_IMAGE_LIMITS, ImageLimits
 
-__all__ = ["ImageSourceLike", "data_url_bytes", "image_bytes", "image_bytes_async", "path_bytes"]
+__all__ = ["ImageSourceLike", "data_url_bytes", "file_url_path", "image_bytes", "path_bytes"]
 
 ImageSourceLike = Union[bytes, bytearray, memoryview, str, os.PathLike]
 
@@ -34,14 +35,15 @@ def _short(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
-def data_url_bytes(url: str, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> tuple[bytes, str]:
-    """(payload, label) of a ``data:image/<type>;base64,<payload>`` URL (also octet-stream)."""
+def data_url_bytes(url: str, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, *, any_type: bool = False) -> tuple[bytes, str]:
+    """(payload, label) of a ``data:image/<type>;base64,<payload>`` URL (also octet-stream;
+    any media type with ``any_type``, as TensorRT-LLM, which ignores it)."""
     m = _DATA_URL.match(url)
     if not m:
         raise InvalidMediaError(f"malformed data URL {_short(url)!r}: expected 'data:image/<type>;base64,<payload>'")
     mime = (m.group("mime") or "").lower()
     params = [p.strip().lower() for p in m.group("params").split(";") if p.strip()]
-    if not (mime.startswith("image/") or mime == "application/octet-stream"):
+    if not (any_type or mime.startswith("image/") or mime == "application/octet-stream"):
         raise InvalidMediaError(f"data URL media type {mime or '(none)'!r} is not an image type (expected image/...)")
     if "base64" not in params:
         raise InvalidMediaError("data URL must be base64-encoded (';base64,')")
@@ -90,18 +92,9 @@ def image_bytes(source: ImageSourceLike, *, limits: ImageLimits = DEFAULT_IMAGE_
     if kind == "data":
         return data_url_bytes(text, limits)
     if kind == "http":
-        raise InvalidMediaError(f"http(s) URLs are fetched by load_image_async, not load_image: {_short(text)!r}")
+        raise InvalidMediaError(
+            f"http(s) image URLs are not fetched by trtllm_mmfast.image: {_short(text)!r} (fetch the bytes and pass "
+            "them; behind trtllm-serve, TensorRT-LLM's own client fetches them)"
+        )
     path = file_url_path(text) if kind == "file" else text
     return path_bytes(path, limits=limits, policy=policy or LIBRARY_POLICY, label=text)
-
-
-async def image_bytes_async(source: ImageSourceLike, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
-                            policy: SourcePolicy | None = None, fetch_policy: FetchPolicy | None = None) -> tuple[bytes, str]:
-    """``image_bytes`` plus ``http(s)`` URLs, fetched under ``fetch_policy`` (the caller runs
-    the local reads of other sources in a worker thread if it must not block)."""
-    if isinstance(source, (str, pathlib.PurePath)) and source_kind(source) == "http":
-        url = os.fspath(source)
-        data = await fetch(url, policy=fetch_policy)
-        limits.check_bytes(len(data), _short(url, 80))
-        return data, _short(url, 80)
-    return image_bytes(source, limits=limits, policy=policy)

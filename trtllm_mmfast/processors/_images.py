@@ -4,7 +4,9 @@ A uint8 (H, W, 3) array (what ``trtllm_mmfast.image.load_image`` returns) become
 zero-copy channels-first ``torch`` view, ``torch.from_numpy(a).permute(2, 0, 1)``: the
 HF torchvision image processors read a (3, H, W) tensor as channels-first whatever H and W
 are, and make it contiguous once, so ``pixel_values`` / ``image_grid_thw`` equal those of
-the stock call on the same image as a ``PIL.Image`` (TensorRT-LLM's ``"pil"`` format).
+the stock call on the same image as a ``PIL.Image`` (TensorRT-LLM's ``"pil"`` format; for a
+colour-keyed transparent PNG, load it with ``load_image(..., transparency="white")``, which
+applies the white composite transformers applies to such a PIL image).
 Anything else (PIL images, float tensors such as TensorRT-LLM's ``"pt"`` images, arrays of
 another dtype or shape) is passed through unchanged: a float image must stay float, since
 the processor resizes float and uint8 images with different rounding.
