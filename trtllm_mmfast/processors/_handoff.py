@@ -5,6 +5,7 @@
   their ``video_metadata`` (source fps, ``frames_indices``); the request's sampling kwargs
   are dropped (sampling happened at load time); frames resized at decode time skip the
   processor's resize; with a cache, the processed videos are keyed by their identity.
+  Images: uint8 (H, W, 3) arrays go in as zero-copy (3, H, W) views (``_images``).
 - ``MergeKwargsMemo``: a bounded LRU in front of ``ProcessorMixin._merge_kwargs``.
 - ``wrap_as(cls, hf_processor, ...)``: the body of every family's ``wrap``.
 
@@ -218,6 +219,15 @@ def _video_kwargs(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> list[Any
 
 
 def _image_inputs(images: Any) -> Any:
+    """Decoded uint8 (H, W, 3) images as zero-copy (3, H, W) views (``_images``); the rest as is."""
+    if images is None:
+        return None
+    from ._images import image_inputs, is_uint8_hwc
+
+    if is_uint8_hwc(images):
+        return image_inputs([images])
+    if isinstance(images, (list, tuple)):
+        return image_inputs(images)
     return images
 
 

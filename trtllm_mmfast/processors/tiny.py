@@ -1,17 +1,27 @@
-"""A tiny Qwen3-VL processor built offline (no hub access), for tests and the sweep.
+"""Tiny Qwen-VL processors built offline (no hub access), for tests and the sweep.
 
-A byte-level BPE tokenizer made with ``tokenizers`` that holds Qwen's special tokens,
-``Qwen2VLImageProcessor`` and ``Qwen3VLVideoProcessor`` with their defaults: the same
-video/image pipeline as a real Qwen3-VL checkpoint, with a toy vocabulary. Users with a
-real checkpoint use ``AutoProcessor.from_pretrained(model_dir)`` instead.
+A byte-level BPE tokenizer made with ``tokenizers`` that holds Qwen's special tokens, and
+the real image and video processor classes of the family with their defaults (Qwen3-VL:
+``Qwen2VLImageProcessor`` + ``Qwen3VLVideoProcessor``; Qwen2-VL and Qwen2.5-VL:
+``Qwen2VLImageProcessor`` + ``Qwen2VLVideoProcessor``): the same video/image pipeline as
+a real checkpoint, with a toy vocabulary. Users with a real checkpoint use
+``AutoProcessor.from_pretrained(model_dir)`` instead.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["SPECIAL_TOKENS", "tiny_processor"]
+__all__ = ["SPECIAL_TOKENS", "TINY_FAMILIES", "TinyFamily", "tiny_processor"]
+
+TinyFamily = Literal["qwen3_vl", "qwen2_vl", "qwen2_5_vl"]
+# family -> (processor class, video processor class), names in ``transformers``
+TINY_FAMILIES: dict[str, tuple[str, str]] = {
+    "qwen2_5_vl": ("Qwen2_5_VLProcessor", "Qwen2VLVideoProcessor"),
+    "qwen2_vl": ("Qwen2VLProcessor", "Qwen2VLVideoProcessor"),
+    "qwen3_vl": ("Qwen3VLProcessor", "Qwen3VLVideoProcessor"),
+}
 
 SPECIAL_TOKENS = [
     "<|endoftext|>",
@@ -36,20 +46,24 @@ def _tokenizer() -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
 
 
-def tiny_processor(save_dir: str | os.PathLike | None = None) -> Any:
-    """A ``Qwen3VLProcessor`` with a toy tokenizer and default image/video processors.
+def tiny_processor(save_dir: str | os.PathLike | None = None, *, family: TinyFamily = "qwen3_vl") -> Any:
+    """A ``Qwen3VLProcessor`` (``family="qwen2_vl"``: ``Qwen2VLProcessor``, ``"qwen2_5_vl"``:
+    ``Qwen2_5_VLProcessor``) with a toy tokenizer and default image/video processors.
 
     With ``save_dir`` it is saved there and loaded back with
     ``AutoProcessor.from_pretrained(save_dir, local_files_only=True)``.
     """
-    from transformers import AutoProcessor, Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
+    import transformers
 
-    processor = Qwen3VLProcessor(
-        image_processor=Qwen2VLImageProcessor(),
+    if family not in TINY_FAMILIES:
+        raise ValueError(f"unknown tiny processor family {family!r}; valid: {', '.join(sorted(TINY_FAMILIES))}")
+    processor_cls, video_cls = (getattr(transformers, name) for name in TINY_FAMILIES[family])
+    processor = processor_cls(
+        image_processor=transformers.Qwen2VLImageProcessor(),
         tokenizer=_tokenizer(),
-        video_processor=Qwen3VLVideoProcessor(),
+        video_processor=video_cls(),
     )
     if save_dir is None:
         return processor
     processor.save_pretrained(os.fspath(save_dir))
-    return AutoProcessor.from_pretrained(os.fspath(save_dir), local_files_only=True)
+    return transformers.AutoProcessor.from_pretrained(os.fspath(save_dir), local_files_only=True)
