@@ -144,7 +144,7 @@ def test_listing_names_imports_no_backend_module():
         "print(names, [m for m in sys.modules if m.endswith('_backend')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['opencv', 'pyav', 'auto'] []"
+    assert out.strip() == "['nvdec', 'opencv', 'pyav', 'auto'] []"
 
 
 def test_backend_name_is_the_table_key():
