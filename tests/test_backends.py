@@ -154,7 +154,7 @@ def test_backend_name_is_the_table_key():
 
 
 def test_registry_errors_name_the_value_and_the_fix(monkeypatch):
-    with pytest.raises(ValueError, match=r"unknown video backend 'nope'; valid: opencv, pyav, auto"):
+    with pytest.raises(ValueError, match=r"unknown video backend 'nope'; valid: nvdec, opencv, pyav, auto"):
         registry.get("nope")
     monkeypatch.setenv(registry.ENV_VAR, "broken")
     with pytest.raises(ValueError, match=r"TRTLLM_MMFAST_VIDEO_BACKENDS='broken'.*name=module.path"):

@@ -44,7 +44,7 @@ def clip(**kw) -> ClipSpec:
 @pytest.fixture
 def fake(monkeypatch):
     """The stand-in registered as a backend, with fresh stats, budgets, pools and fallback counts."""
-    registry.register(STANDIN, "fakes.pynvvideocodec_standin")
+    monkeypatch.setitem(registry._added, STANDIN, "fakes.pynvvideocodec_standin")  # registered for this test only
     standin.reset()
     vram.reset()
     nvdec_backend.reset_fallbacks()
