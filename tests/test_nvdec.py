@@ -14,6 +14,7 @@ the GPU within ``PROCESSOR_ATOL`` of the CPU path's.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -452,3 +453,38 @@ def test_cuda_processor_outputs_within_tolerance_of_the_cpu_path():
     assert torch.equal(gpu["video_grid_thw"].cpu(), cpu["video_grid_thw"]) and torch.equal(gpu["input_ids"].cpu(), cpu["input_ids"])
     diff = (gpu["pixel_values_videos"].float().cpu() - cpu["pixel_values_videos"].float()).abs()
     assert float(diff.mean()) <= PROCESSOR_ATOL / 4 and float(diff.max()) <= 2 * MAX_ABS_DIFF / 255 * 2, float(diff.max())
+
+
+# ---- perf/bench_nvdec.py runs here: the pyav side alone, and every nvdec step on the stand-in --
+
+def _bench():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "perf" / "bench_nvdec.py"
+    spec = importlib.util.spec_from_file_location("bench_nvdec", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@no_gpu
+def test_bench_dry_run_measures_pyav_and_says_why_nvdec_was_skipped(tmp_path, capsys):
+    out = _bench().main(["--quick", "--out", str(tmp_path / "b.json")])
+    assert out["nvdec"].startswith("unavailable: PyNvVideoCodec cannot be loaded")
+    assert [(r["backend"], r["concurrency"]) for r in out["load"]] == [("pyav", 1), ("pyav", 2)]
+    assert all(r["requests"] == r["concurrency"] * 2 and r["cpu_s_per_request"] > 0 for r in out["load"])
+    assert "nvdec skipped: PyNvVideoCodec" in capsys.readouterr().err
+    assert json.loads((tmp_path / "b.json").read_text())["load"] == out["load"]
+
+
+def test_bench_nvdec_steps_on_the_standin(fake, tmp_path):
+    budget_gib = 2 * 640 * 360 * 3 * 4 / 2**30  # two quick-4K requests' frames at once, at most
+    out = _bench().main(["--quick", "--out", str(tmp_path / "b.json"), "--nvdec-backend", STANDIN, "--nvdec-device", "cpu",
+                         "--burst", "6", "--burst-budget-gib", str(budget_gib)])  # fmt: skip
+    assert {r["backend"] for r in out["load"]} == {"pyav", "nvdec"} and all(r["error_count"] == 0 for r in out["load"])
+    assert out["pixels"]["same_indices"] and out["pixels"]["max_abs_diff"] == 0  # the stand-in's pixels are PyAV's
+    assert set(out["ratios_nvdec_over_pyav"]) == {"1", "2"} and "cpu_s_per_request_at_most_one_fifth" in out["targets"]
+    b = out["burst_4k"]
+    assert b["all_finished"] and b["error_count"] == 0 and 0 < b["budget_peak_gib"] <= budget_gib
+    assert out["fallbacks"] == {} and out["targets"]["burst_zero_oom"]

@@ -1,0 +1,248 @@
+"""GPU decode (the ``nvdec`` backend) vs the CPU path (``pyav``), side by side on one machine.
+
+Clip: synthetic 1920x1080, 60 s at 30 fps, x264 (veryfast, GOP 250, B-frames), generated here.
+One request = ``load_video(bytes, fps=2)`` (the ``qwen3_vl`` sampler: 120 frames): pyav into host
+memory, nvdec into a CUDA tensor on ``cuda:0`` (released as soon as the request ends).
+
+1. Load: closed-loop clients at concurrency 1, 8, 32 (``--concurrency``), ``--requests`` per client
+   (at least 2): requests/s, p50 latency, CPU-seconds per request (process CPU time / requests),
+   VRAM peak (device-wide used memory, sampled every 20 ms, and torch's own peak allocation),
+   nvdec's fallbacks and session-pool stats. Ratios nvdec/pyav per concurrency.
+2. Pixels: the frames of both backends at the same indices: max and mean absolute difference.
+3. Burst: ``--burst`` requests (default 256) of a 3840x2160 clip (10 s, 30 fps) at concurrency 64
+   under a VRAM budget of ``--burst-budget-gib`` (default 8): every request must finish (the budget
+   queues them), with no CUDA out-of-memory error; the budget's peak is reported.
+
+Targets (issue 17): CPU-s/request <= 1/5 of pyav at 1080p; req/s at concurrency 32 >= 2x pyav;
+zero OOM in the burst. Without a usable NVDEC (no driver, no GPU) it runs the pyav side only and
+says why nvdec was skipped (``--quick``: a small clip and light load, for the CPU test suite).
+
+    python perf/bench_nvdec.py [--quick] [--out results/bench_nvdec.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from trtllm_mmfast import load_video
+from trtllm_mmfast.synth import ClipSpec, encode_clip
+from trtllm_mmfast.versions import system_info
+from trtllm_mmfast.video import nvdec_backend, registry
+
+FAST_X264 = (("preset", "veryfast"),)
+CLIP = ClipSpec(width=1920, height=1080, num_frames=1800, fps=30, gop=250, bframes=3, options=FAST_X264)
+CLIP_4K = ClipSpec(width=3840, height=2160, num_frames=300, fps=30, gop=250, bframes=3, options=FAST_X264)
+QUICK = ClipSpec(width=320, height=240, num_frames=300, fps=30, gop=250, bframes=3, options=FAST_X264)
+QUICK_4K = ClipSpec(width=640, height=360, num_frames=60, fps=30, gop=30, bframes=3, options=FAST_X264)
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class VramSampler:
+    """Device-wide used memory on GPU 0 (total - free), sampled in a thread: its peak."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.peak, self._stop = enabled, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-vram", daemon=True) if enabled else None
+
+    def _run(self) -> None:
+        import torch
+
+        while not self._stop.is_set():
+            free, total = torch.cuda.mem_get_info(0)
+            self.peak = max(self.peak, total - free)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> VramSampler:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def one_request(data: bytes, backend: str, fps: float, device: str | None) -> int:
+    """One request; the frames are dropped at once (their VRAM budget goes back)."""
+    from trtllm_mmfast.runtime import release_frames
+
+    video = load_video(data, fps=fps, backend=backend, device=device)
+    n = len(video)
+    release_frames(video)
+    return n
+
+
+def load_run(data: bytes, backend: str, clients: int, per_client: int, fps: float, device: str | None) -> dict[str, Any]:
+    """``clients`` closed-loop threads, ``per_client`` requests each: throughput, latency, CPU, VRAM."""
+    gpu = bool(device and device.startswith("cuda"))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            try:
+                one_request(data, backend, fps, device)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(f"{type(e).__name__}: {str(e)[:200]}")
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - t0)
+
+    if gpu:
+        import torch
+
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(0)
+    threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
+    cpu0, t0 = _cpu_s(), time.perf_counter()
+    with VramSampler(gpu) as vram:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - cpu0
+    done = len(latencies)
+    out = {
+        "backend": backend, "concurrency": clients, "requests": done, "errors": errors[:5], "error_count": len(errors),
+        "wall_s": round(wall, 3), "requests_per_s": round(done / wall, 3) if wall else None,
+        "p50_latency_s": round(statistics.median(latencies), 4) if latencies else None,
+        "cpu_s_per_request": round(cpu / done, 4) if done else None,
+    }  # fmt: skip
+    if gpu:
+        import torch
+
+        out["vram_peak_used_gib"] = round(vram.peak / 2**30, 3)
+        out["torch_peak_allocated_gib"] = round(torch.cuda.max_memory_allocated(0) / 2**30, 3)
+    return out
+
+
+def pixel_diff(data: bytes, fps: float, backend: str = "nvdec") -> dict[str, Any]:
+    """nvdec vs pyav frames at the same indices (nvdec copied to host)."""
+    a = load_video(data, fps=fps, backend=backend, device="cpu")
+    b = load_video(data, fps=fps, backend="pyav")
+    same = a.metadata.frames_indices == b.metadata.frames_indices
+    d = np.abs(a.frames.astype(np.int16) - b.frames.astype(np.int16)) if same else None
+    return {
+        "same_indices": same, "frames": len(b),
+        "max_abs_diff": int(d.max()) if d is not None else None,
+        "mean_abs_diff": round(float(d.mean()), 4) if d is not None else None,
+        "p99_abs_diff": float(np.percentile(d, 99)) if d is not None else None,
+    }  # fmt: skip
+
+
+def burst(data: bytes, n: int, clients: int, budget_bytes: int, fps: float, backend: str, device: str) -> dict[str, Any]:
+    """``n`` requests at ``clients`` at once under a VRAM budget: all finish, no OOM."""
+    from trtllm_mmfast.runtime import vram
+
+    vram.reset()  # a fresh budget (its peak is the burst's) and session pool
+    vram.set_vram_budget(0, budget_bytes)
+    per = max(1, n // clients)
+    run = load_run(data, backend, clients, per, fps, device)
+    oom = sum("out of memory" in e.lower() or "OutOfMemory" in e for e in run["errors"])
+    budget = vram.vram_budget(0)
+    return {**run, "vram_budget_gib": round(budget_bytes / 2**30, 3), "budget_peak_gib": round(budget.peak / 2**30, 3),
+            "oom_errors_in_sample": oom, "all_finished": run["requests"] == per * clients}  # fmt: skip
+
+
+def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by = {(r["backend"], r["concurrency"]): r for r in rows}
+    out = {}
+    for (backend, c), r in by.items():
+        p = by.get(("pyav", c))
+        if backend != "nvdec" or p is None or not r["requests"] or not p["requests"]:
+            continue
+        out[str(c)] = {
+            "requests_per_s_x": round(r["requests_per_s"] / p["requests_per_s"], 3),
+            "cpu_s_per_request_x": round(r["cpu_s_per_request"] / p["cpu_s_per_request"], 4),
+            "p50_latency_x": round(r["p50_latency_s"] / p["p50_latency_s"], 3),
+        }
+    return out
+
+
+def _targets(ratios: dict[str, Any], bursts: dict[str, Any] | None) -> dict[str, Any]:
+    if not ratios:
+        return {}
+    worst_cpu = max(v["cpu_s_per_request_x"] for v in ratios.values())
+    out: dict[str, Any] = {"cpu_s_per_request_at_most_one_fifth": worst_cpu <= 0.2}
+    if "32" in ratios:
+        out["requests_per_s_at_32_at_least_2x"] = ratios["32"]["requests_per_s_x"] >= 2.0
+    if bursts is not None:
+        out["burst_zero_oom"] = bursts["error_count"] == 0 and bursts["all_finished"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small clips, light load (CPU test / smoke run)")
+    ap.add_argument("--concurrency", default=None, help="comma-separated client counts (default 1,8,32; quick 1,2)")
+    ap.add_argument("--requests", type=int, default=None, help="requests per client (default 2)")
+    ap.add_argument("--fps", type=float, default=2.0)
+    ap.add_argument("--burst", type=int, default=None, help="4K burst requests (default 256; quick 8; 0: none)")
+    ap.add_argument("--burst-budget-gib", type=float, default=8.0)
+    ap.add_argument("--out", default="results/bench_nvdec.json")
+    ap.add_argument("--nvdec-backend", default="nvdec", help="registry name of the GPU backend (tests: a stand-in)")
+    ap.add_argument("--nvdec-device", default="cuda:0", help="where its frames go")
+    args = ap.parse_args(argv)
+    conc = [int(c) for c in (args.concurrency or ("1,2" if args.quick else "1,8,32")).split(",")]
+    per = args.requests or 2
+    t_start = time.perf_counter()
+    nv, nv_dev = args.nvdec_backend, args.nvdec_device
+    reason = registry.available().get(nv, f"no backend {nv!r}")
+    usable = reason is None
+    if not usable:
+        print(f"nvdec skipped: {reason}. Measuring the pyav side only.", file=sys.stderr)
+    data = encode_clip(QUICK if args.quick else CLIP)
+    result: dict[str, Any] = {
+        "bench": "bench_nvdec", "clip": (QUICK if args.quick else CLIP).key(), "clip_bytes": len(data), "fps": args.fps,
+        "nvdec": "available" if usable else f"unavailable: {reason}", "system": system_info(), "load": [],
+    }  # fmt: skip
+    backends = {"pyav": None, nv: nv_dev} if usable else {"pyav": None}
+    for backend, device in backends.items():  # warm-up: sessions, CUDA context, allocator
+        one_request(data, backend, args.fps, device)
+    for c in conc:
+        for backend, device in backends.items():
+            row = load_run(data, backend, c, per, args.fps, device)
+            row["backend"] = "nvdec" if backend == nv else backend
+            result["load"].append(row)
+            print(json.dumps(row), file=sys.stderr)
+    if usable:
+        result["pixels"] = pixel_diff(data, args.fps, nv)
+        result["ratios_nvdec_over_pyav"] = _ratios(result["load"])
+        from trtllm_mmfast.runtime import vram
+
+        result["session_pool_load"] = vars(vram.session_pool(0, "nvdec", object).stats)
+        n_burst = args.burst if args.burst is not None else (8 if args.quick else 256)
+        clip4k = encode_clip(QUICK_4K if args.quick else CLIP_4K) if n_burst else b""
+        budget = int(args.burst_budget_gib * 2**30)
+        result["burst_4k"] = burst(clip4k, n_burst, min(64, n_burst), budget, args.fps, nv, nv_dev) if n_burst else None
+        result["targets"] = _targets(result["ratios_nvdec_over_pyav"], result["burst_4k"])
+        result["fallbacks"] = nvdec_backend.fallbacks()
+        result["session_pool_burst"] = vars(vram.session_pool(0, "nvdec", object).stats)
+    result["total_s"] = round(time.perf_counter() - t_start, 1)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2, default=str)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return result
+
+
+if __name__ == "__main__":
+    main()
