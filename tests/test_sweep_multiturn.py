@@ -139,7 +139,7 @@ def test_quick_config_is_the_embedded_multiturn_default():
     ({"cache": ["on", "on"]}, "\\['on', 'on'\\]"),
     ({"cache_bytes": "lots"}, "invalid cache_bytes 'lots'"),
     ({"target": "http"}, "multiturn workload runs in process"),
-    ({"workload": "chat"}, "workload must be one of grid, multiturn, got 'chat'"),
+    ({"workload": "chat"}, "workload must be one of grid, multiturn, image, got 'chat'"),
 ])
 def test_config_errors_name_the_value(overrides, match):
     with pytest.raises(ValueError, match=match):

@@ -77,7 +77,7 @@ def test_frames_are_cv2s_at_mains_indices(in_memory, num_frames, fps, no_leaks):
     if in_memory and tm.stream_buffered_backend() is None:
         pytest.skip("this OpenCV has no stream-buffered backend")
     data = clip_bytes(SPEC)
-    video = tm.load_bytes(data, num_frames=num_frames, fps=fps, in_memory=in_memory)
+    video = tm.load_bytes(data, num_frames=num_frames, fps=fps, format="np", in_memory=in_memory)
     want = mains_rule(SPEC.num_frames, SPEC.fps, num_frames, fps)
     assert video.metadata == {"total_num_frames": 90, "fps": 30.0, "duration": 3.0, "frames_indices": want}
     assert video.frames.dtype == np.uint8 and video.frames.flags.c_contiguous
@@ -103,7 +103,7 @@ def test_tempfile_is_removed_even_on_error(monkeypatch, no_leaks):
         return real(video, **kw)
 
     monkeypatch.setattr(tm, "load_video_by_cv2", spy)
-    tm.load_bytes(clip_bytes(SPEC), in_memory=False)
+    tm.load_bytes(clip_bytes(SPEC), format="np", in_memory=False)
     with pytest.raises(ValueError):
         tm.load_bytes(b"not a video at all" * 100, in_memory=False)
     assert len(seen) == 2 and all(existed for _, existed in seen)

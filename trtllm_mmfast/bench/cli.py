@@ -79,8 +79,9 @@ _HELP = """Perf sweep of video preprocessing.
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="YAML sweep config (configs/sweep-quick.yaml, configs/sweep-full.yaml, "
                    "configs/multiturn-quick.yaml). Without it: the quick sweep's (or quick multiturn's) settings.")
-@click.option("--workload", type=click.Choice(["grid", "multiturn"]),
-              help="grid (default): fps x concurrency x mode. multiturn: chat sessions resending one video, cache on vs off.")
+@click.option("--workload", type=click.Choice(["grid", "multiturn", "image"]),
+              help="grid (default): fps x concurrency x mode. multiturn: chat sessions resending one video, cache on vs off. "
+                   "image: one image per request, stock vs trtllm-main vs fast (default a 1080p JPEG, c 1,4,16).")
 @click.option("--sessions", type=click.IntRange(min=1), help="multiturn: chat sessions per point (default 4).")
 @click.option("--turns", type=click.IntRange(min=1), help="multiturn: turns per session (default 4).")
 @click.option("--cache", callback=_words, help="multiturn: cache settings to measure, comma-separated: on, off "
@@ -102,7 +103,10 @@ _HELP = """Perf sweep of video preprocessing.
 @click.option("--width", type=click.IntRange(min=16), help="Generated clip width (or use --size).")
 @click.option("--height", type=click.IntRange(min=16), help="Generated clip height (or use --size).")
 @click.option("--processor", type=click.Path(exists=True, file_okay=False),
-              help="HF processor directory (a Qwen3-VL checkpoint); default: an offline tiny Qwen3-VL processor.")
+              help="HF processor directory (a Qwen3-VL, Qwen2.5-VL or Qwen2-VL checkpoint: its family is read off "
+                   "the processor); default: the offline tiny processor of --model-family.")
+@click.option("--model-family", type=click.Choice(["qwen3_vl", "qwen2_vl", "qwen2_5_vl"]),
+              help="The tiny offline processor to use (default qwen3_vl): Qwen3-VL, Qwen2-VL or Qwen2.5-VL.")
 @click.option("--media-load-workers", type=click.IntRange(min=1), help="Media-load pool size (default 8).")
 @click.option("--input-processing-workers", type=click.IntRange(min=1), help="Input-processing pool size (default 8).")
 @click.option("--requests-per-concurrency", type=click.IntRange(min=1), help="Requests per point = this x concurrency.")
@@ -114,8 +118,10 @@ _HELP = """Perf sweep of video preprocessing.
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], no_plots: bool, no_progress: bool,
-          **overrides: object) -> None:
+@click.option("--image", "images", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="workload image: an image file to send (repeatable); default one generated 1920x1080 JPEG.")
+def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], images: tuple[str, ...], no_plots: bool,
+          no_progress: bool, **overrides: object) -> None:
     from ..errors import MMFastError
     from .config import load_config
 
@@ -127,6 +133,8 @@ def sweep(config_path: str | None, size: str | None, videos: tuple[str, ...], no
         overrides.update(width=w, height=h)
     if videos:
         overrides["videos"] = list(videos)
+    if images:
+        overrides["images"] = list(images)
     if no_plots:
         overrides["plots"] = False
     try:
@@ -145,6 +153,10 @@ def _run(cfg: "SweepConfig", *, progress: bool) -> None:
         from .multiturn import run_multiturn
 
         run_multiturn(cfg, progress=progress, echo=click.echo)
+    elif cfg.workload == "image":
+        from .images import run_images
+
+        run_images(cfg, progress=progress, echo=click.echo)
     else:
         from .sweep import run_sweep
 

@@ -1,8 +1,8 @@
 """Sweep configuration: a YAML file (configs/*.yaml) plus command-line overrides.
 
-One config type for both workloads: ``grid`` (the default fps x concurrency x mode sweep)
-and ``multiturn`` (chat sessions resending one video every turn, cache on vs off; see
-``multiturn.py``). Keys a workload does not read are ignored by it, as ``osl`` is inproc.
+One config type for all workloads: ``grid`` (the default fps x concurrency x mode sweep),
+``multiturn`` (chat sessions resending one video every turn, cache on vs off; see
+``multiturn.py``) and ``image`` (one image per request; see ``images.py``). Keys a workload does not read are ignored by it, as ``osl`` is inproc.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CACHE_SETTINGS", "MULTITURN_DEFAULTS", "WORKLOADS", "SweepConfig", "load_config"]
+__all__ = ["CACHE_SETTINGS", "IMAGE_DEFAULTS", "MULTITURN_DEFAULTS", "WORKLOADS", "SweepConfig", "load_config"]
 
-WORKLOADS = ("grid", "multiturn")
+WORKLOADS = ("grid", "multiturn", "image")
 CACHE_SETTINGS = ("on", "off")
 # What `workload: multiturn` changes when the YAML / command line leaves it unset: one fps and
 # one concurrency (the grid's defaults would multiply a chat run by 9 for no new question),
@@ -22,6 +22,11 @@ CACHE_SETTINGS = ("on", "off")
 # configs/multiturn-quick.yaml spells out exactly these.
 MULTITURN_DEFAULTS: dict[str, Any] = {
     "fps": [2.0], "concurrency": [1], "out_dir": "results/multiturn-quick", "max_seconds_per_point": 600.0,
+}
+# What `workload: image` changes when unset: a 1080p image, its own modes and out dir.
+IMAGE_DEFAULTS: dict[str, Any] = {
+    "width": 1920, "height": 1080, "modes": ["stock", "trtllm-main", "fast"], "concurrency": [1, 4, 16],
+    "out_dir": "results/images-quick",
 }
 
 
@@ -44,6 +49,7 @@ class SweepConfig:
     gop: int | None = None  # None: x264's default (250)
     seed: int = 0
     videos: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # workload image: files (else one generated JPEG)
     # load per point: requests = max(requests_per_concurrency * concurrency, min_requests)
     requests_per_concurrency: int = 2
     min_requests: int = 4
@@ -51,7 +57,8 @@ class SweepConfig:
     # runtime
     media_load_workers: int | None = None
     input_processing_workers: int | None = None
-    processor: str | None = None  # HF processor dir; None: the offline tiny Qwen3-VL processor
+    processor: str | None = None  # HF processor dir; None: the offline tiny processor of `model_family`
+    model_family: str = "qwen3_vl"  # the tiny processor's: qwen3_vl, qwen2_vl, qwen2_5_vl (a processor dir names its own)
     out_dir: str = "results/sweep-quick"
     plots: bool = True
     # http target
@@ -78,6 +85,10 @@ class SweepConfig:
             raise ValueError(f"target must be 'inproc' or 'http', got {self.target!r}")
         for m in self.modes:
             get_mode(m)
+        from ..processors.tiny import TINY_FAMILIES
+
+        if self.model_family not in TINY_FAMILIES:
+            raise ValueError(f"model_family must be one of {', '.join(sorted(TINY_FAMILIES))}, got {self.model_family!r}")
         for name in ("fps", "concurrency", "osl"):
             values = getattr(self, name)
             if not values or any(v <= 0 for v in values):
@@ -122,9 +133,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> SweepConfig
         if not isinstance(values, dict):
             raise ValueError(f"{path}: expected a mapping at the top level")
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if values.get("workload") == "multiturn":
-        for key, value in MULTITURN_DEFAULTS.items():
-            values.setdefault(key, value)
+    defaults = {"multiturn": MULTITURN_DEFAULTS, "image": IMAGE_DEFAULTS}.get(values.get("workload"), {})
+    for key, value in defaults.items():
+        values.setdefault(key, value)
     known = {f.name for f in dataclasses.fields(SweepConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

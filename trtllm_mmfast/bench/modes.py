@@ -110,13 +110,17 @@ class RequestPath:
     """
 
     def __init__(self, mode: Mode, processor_factory: Any, *, mm_processor_kwargs: Mapping[str, Any] | None = None) -> None:
-        from ..processors.qwen3_vl import sampler_for, wrap
+        from ..processors import registry
 
         self.mode = mode
         self.mm = dict(mm_processor_kwargs or {})
         self.hf = processor_factory()  # one instance per mode: a memo never leaks across modes
-        self.fast = wrap(self.hf, memo=mode.memo) if not mode.is_main else None  # main has no memo
-        self.sampler = sampler_for(self.hf)
+        self.family = registry.family_of(self.hf).name  # which fast processor and which stock paths
+        family = registry.get(self.family)
+        self.fast = family.wrap(self.hf, memo=mode.memo) if not mode.is_main else None  # main has no memo
+        self.sampler = family.sampler_for(self.hf)
+        if mode.policy == "trtllm" and self.family != "qwen3_vl":
+            raise ValueError(f"mode {mode.name!r} (policy trtllm) is measured for the qwen3_vl family only; got {self.family}")
         if mode.path != "ours" or not mode.sparse:
             self.backend = "opencv"
         else:
@@ -133,7 +137,7 @@ class RequestPath:
         if self.mode.is_main:
             from .trtllm_main import load_bytes, request_media_io_kwargs
 
-            return load_bytes(data, **request_media_io_kwargs(fps=fps))
+            return load_bytes(data, **request_media_io_kwargs(fps=fps, family=self.family))
         if self.mode.in_memory:
             return self._load_ours(data, fps)
         with tempfile.NamedTemporaryFile(prefix="mmfast-sweep-", suffix=".mp4", delete=False) as f:
@@ -175,7 +179,7 @@ class RequestPath:
         if self.mode.is_main:
             from .trtllm_main import preprocess
 
-            return preprocess(self.hf, PROMPT, [loaded], self.mm)
+            return preprocess(self.hf, PROMPT, [loaded], self.mm, family=self.family)
         video: VideoFrames = loaded
         if self.mode.policy == "trtllm":
             return self._process_trtllm(video, fps)

@@ -93,9 +93,11 @@ def _processor_factory(cfg: SweepConfig) -> Callable[[], Any]:
             return AutoProcessor.from_pretrained(cfg.processor, local_files_only=True)
 
         return load
+    from functools import partial
+
     from ..processors.tiny import tiny_processor
 
-    return tiny_processor
+    return partial(tiny_processor, family=cfg.model_family)
 
 
 def prepare_videos(cfg: SweepConfig) -> tuple[list[tuple[str, bytes]], dict[str, Any]]:

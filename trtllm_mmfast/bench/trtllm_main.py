@@ -32,8 +32,15 @@ Our own code, written from the facts read from TensorRT-LLM's public source (not
   ``do_rescale`` True for uint8 frames, ``padding=True``, ``return_tensors="pt"``; no
   ``_merge_kwargs`` memo (main has none).
 
+Qwen2-VL / Qwen2.5-VL (``family="qwen2_vl"``, ``modeling_qwen2vl.py`` of the 002f3cc3
+generation): no preferred media kwargs, so the loader's default format ``"pt"`` (the uint8
+frames as one float32 NCHW tensor times ``1/255``, unbound into CHW tensors), and
+``_preprocess`` passes the request's ``mm_processor_kwargs`` verbatim (no metadata, no
+``do_sample_frames`` decision; the HF processor keeps every loaded frame unless told to
+sample) with ``do_rescale=False`` for those float frames.
+
 Not used in serving: it exists so the sweep measures main's work side by side with ours.
-Only the ``"np"`` format (what main's Qwen3-VL asks for) is reimplemented.
+Formats ``"np"`` (Qwen3-VL) and ``"pt"`` (Qwen2-VL) are reimplemented.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from ..video.sampling import uniform_indices
 __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_NUM_FRAMES",
+    "PREFERRED_BY_FAMILY",
     "PREFERRED_VIDEO_KWARGS",
     "MainVideo",
     "decide_do_sample_frames",
@@ -61,6 +69,7 @@ __all__ = [
     "loader_indices",
     "merge_media_io_kwargs",
     "preprocess",
+    "pt_frames",
     "request_media_io_kwargs",
     "scan_frames",
     "stream_buffered_backend",
@@ -69,6 +78,8 @@ __all__ = [
 DEFAULT_NUM_FRAMES = 10  # VideoMediaIO.__init__ defaults
 DEFAULT_FPS = 30
 PREFERRED_VIDEO_KWARGS: dict[str, Any] = {"format": "np"}  # Qwen3VLInputProcessorBase.get_preferred_media_io_kwargs()["video"]
+# Per processor family: Qwen2VLInputProcessorBase keeps the base default (no preference: "pt").
+PREFERRED_BY_FAMILY: dict[str, dict[str, Any]] = {"qwen3_vl": PREFERRED_VIDEO_KWARGS, "qwen2_vl": {}}
 _TEMPFILE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 _SAMPLING_KEYS = ("num_frames", "fps", "do_sample_frames")
 
@@ -98,11 +109,12 @@ def merge_media_io_kwargs(default: Mapping[str, Any] | None, runtime: Mapping[st
     return merged
 
 
-def request_media_io_kwargs(fps: float | None = None, num_frames: int | None = None) -> dict[str, Any]:
+def request_media_io_kwargs(fps: float | None = None, num_frames: int | None = None, *, family: str = "qwen3_vl") -> dict[str, Any]:
     """The ``VideoMediaIO`` kwargs for a request whose ``media_io_kwargs["video"]`` gives
-    ``fps`` / ``num_frames`` (None: not given), over the server's preferred ``{"format": "np"}``."""
+    ``fps`` / ``num_frames`` (None: not given), over the server's preferred ones for the
+    model's processor ``family`` (Qwen3-VL: ``{"format": "np"}``; Qwen2-VL: none)."""
     runtime = {k: v for k, v in (("fps", fps), ("num_frames", num_frames)) if v is not None}
-    return merge_media_io_kwargs(PREFERRED_VIDEO_KWARGS, runtime)
+    return merge_media_io_kwargs(PREFERRED_BY_FAMILY[family], runtime)
 
 
 # -- the loader ------------------------------------------------------------------------
@@ -186,25 +198,37 @@ def load_video_by_cv2(video: str | bytes, *, num_frames: int = DEFAULT_NUM_FRAME
     return MainVideo(frames=frames, metadata=meta, raw_bytes_hash=raw_bytes_hash)
 
 
-def load_bytes(data: bytes, *, num_frames: int = DEFAULT_NUM_FRAMES, fps: float = DEFAULT_FPS, format: str = "np",
+def load_bytes(data: bytes, *, num_frames: int = DEFAULT_NUM_FRAMES, fps: float = DEFAULT_FPS, format: str = "pt",
                in_memory: bool | None = None) -> MainVideo:
-    """``VideoMediaIO(num_frames, fps, format).load_bytes(data)``. ``in_memory``: None as main
+    """``VideoMediaIO(num_frames, fps, format).load_bytes(data)`` (its default format "pt"). ``in_memory``: None as main
     (in memory when OpenCV has a stream-buffered backend), False forces the tempfile path,
     True requires the in-memory one."""
     from blake3 import blake3
 
-    if format != "np":
-        raise ValueError(f"only format 'np' (main's Qwen3-VL format) is reimplemented, got {format!r}")
+    if format not in ("np", "pt"):
+        raise ValueError(f"only formats 'np' (Qwen3-VL's) and 'pt' (the default) are reimplemented, got {format!r}")
     digest = blake3(data).hexdigest()  # main always hashes the source bytes
     backend = None if in_memory is False else stream_buffered_backend()
     if in_memory and backend is None:
         raise RuntimeError(f"OpenCV {__import__('cv2').__version__} has no stream-buffered backend for in-memory decode")
     if backend is not None:
-        return load_video_by_cv2(data, num_frames=num_frames, fps=fps, cv2_backend=backend, raw_bytes_hash=digest)
-    with tempfile.NamedTemporaryFile(prefix="mmfast-", suffix=".mp4", dir=_TEMPFILE_DIR) as tmp:  # removed on close
-        tmp.write(data)
-        tmp.flush()
-        return load_video_by_cv2(tmp.name, num_frames=num_frames, fps=fps, raw_bytes_hash=digest)
+        video = load_video_by_cv2(data, num_frames=num_frames, fps=fps, cv2_backend=backend, raw_bytes_hash=digest)
+    else:
+        with tempfile.NamedTemporaryFile(prefix="mmfast-", suffix=".mp4", dir=_TEMPFILE_DIR) as tmp:  # removed on close
+            tmp.write(data)
+            tmp.flush()
+            video = load_video_by_cv2(tmp.name, num_frames=num_frames, fps=fps, raw_bytes_hash=digest)
+    if format == "pt":
+        video.frames = pt_frames(video.frames)
+    return video
+
+
+def pt_frames(frames: np.ndarray) -> list[Any]:
+    """main's "pt" format: one float32 NCHW tensor of the uint8 frames times 1/255, unbound."""
+    import torch
+
+    t = torch.from_numpy(frames).permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)
+    return list(t.mul_(1 / 255).unbind(0))
 
 
 def decode_indices(data: bytes, indices: Sequence[int]) -> np.ndarray:
@@ -258,9 +282,16 @@ def _is_tensor(x: Any) -> bool:
     return isinstance(x, torch.Tensor)
 
 
-def preprocess(processor: Any, text: str, videos: Sequence[MainVideo], mm_processor_kwargs: Mapping[str, Any] | None = None) -> Any:
-    """The HF processor call of main's ``Qwen3VLInputProcessorBase._preprocess`` (videos only)."""
+def preprocess(processor: Any, text: str, videos: Sequence[MainVideo], mm_processor_kwargs: Mapping[str, Any] | None = None,
+               *, family: str = "qwen3_vl") -> Any:
+    """The HF processor call of main's ``Qwen3VLInputProcessorBase._preprocess`` (videos only);
+    ``family="qwen2_vl"``: ``Qwen2VLInputProcessorBase._preprocess`` (kwargs verbatim)."""
     mm = dict(mm_processor_kwargs or {})
+    if family == "qwen2_vl":
+        frames = [vd.frames for vd in videos]
+        do_rescale = not (frames and _is_tensor(frames[0][0]))
+        return processor(text=[text], images=None, videos=frames or None, padding=True, do_rescale=do_rescale,
+                         return_tensors="pt", **mm)
     do_sample = decide_do_sample_frames(videos, mm)
     kwargs: dict[str, Any] = {"do_sample_frames": do_sample, **{k: v for k, v in mm.items() if k not in _SAMPLING_KEYS}}
     if do_sample:
