@@ -119,3 +119,12 @@ def test_image_workload_fails_on_different_model_inputs(tmp_path, monkeypatch):
     monkeypatch.setattr(bench_images.ImagePath, "load", off_by_one)
     with pytest.raises(bench_images.ModelInputsMismatchError, match="differ in"):
         bench_images.run_images(cfg, progress=False, echo=lambda s: None)
+
+
+@pytest.mark.parametrize("name", ["images-quick.yaml", "sweep-qwen2vl.yaml"])
+def test_family_and_image_configs_load(name):
+    from pathlib import Path
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / name).validate()
+    assert cfg.workload == ("image" if name.startswith("images") else "grid")
+    assert cfg.model_family in ("qwen3_vl", "qwen2_5_vl")
