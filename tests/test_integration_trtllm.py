@@ -31,6 +31,7 @@ _MAIN_STATUS = {
     "media_load_pool": "applied",
     "input_processing_pool": "already native",
     "qwen3_vl_input_processor": "applied",
+    "qwen2_vl_input_processor": "applied",
     "event_loop": "already native",
 }
 EXPECTED_STATUS = {
@@ -40,6 +41,7 @@ EXPECTED_STATUS = {
         "media_load_pool": "applied",
         "input_processing_pool": "not found",
         "qwen3_vl_input_processor": "applied",
+        "qwen2_vl_input_processor": "applied",
         "event_loop": "applied",
     },
     "main": {
@@ -47,6 +49,7 @@ EXPECTED_STATUS = {
         "media_load_pool": "applied",
         "input_processing_pool": "already native",
         "qwen3_vl_input_processor": "applied",
+        "qwen2_vl_input_processor": "applied",
         "event_loop": "already native",
     },
 }
@@ -481,4 +484,4 @@ def test_report_lists_each_hook(trtllm):
     with pytest.raises(KeyError, match="no hook"):
         report["nope"]
     d = report.as_dict()
-    assert d["generation"] in ("1.2", "main") and len(d["hooks"]) == 5
+    assert d["generation"] in ("1.2", "main") and len(d["hooks"]) == 6

@@ -11,11 +11,12 @@ applied, so ``enable()`` applies all of them or none.
 - ``input_processing_pool``: 1.2, not found (the HF processor runs inside the synchronous
   ``LLM.generate_async`` on the loop; the fast processor makes that step cheap instead);
   main, already native (``--num_input_processor_workers``).
-- ``qwen3_vl_input_processor``: every model class whose registered input processor is a
-  ``Qwen3VLInputProcessorBase`` (``qwen3_vl``, ``qwen3_vl_moe``, and any other the real
-  registry maps to it, also ones the lazy model zoo registers after ``enable()``) gets the
-  fast subclass: the registry's table is wrapped so that looking a model class up returns
-  it. Placeholder metadata and registrations stay TensorRT-LLM's own.
+- ``qwen3_vl_input_processor`` / ``qwen2_vl_input_processor`` (``_processor_hook``): every
+  model class whose registered input processor is a ``Qwen3VLInputProcessorBase``
+  (``qwen3_vl``, ``qwen3_vl_moe``) or another ``Qwen2VLInputProcessorBase`` (``qwen2_vl``,
+  ``qwen2_5_vl``), also ones the lazy model zoo registers after ``enable()``, gets a fast
+  subclass through one wrapper of the registry's table; placeholder metadata and
+  registrations stay TensorRT-LLM's own.
 - ``event_loop``: 1.2, uvloop's policy for trtllm-serve's ``asyncio.run``; main, native.
 """
 
@@ -29,30 +30,18 @@ import sys
 import types
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from . import _loader
 from ._detect import Target, import_optional
-from ._processor import make_fast_input_processor
-from ._report import Hook
-from ._settings import set_active_processor
+from ._processor_hook import input_processor_actions
+from ._report import Action, Hook
 
 __all__ = ["Action", "build"]
 
 log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 
 _MISSING: Any = object()
-QWEN3_VL_MODULES = (  # (module, model class, model type) of the Qwen3-VL models TensorRT-LLM ships
-    ("tensorrt_llm._torch.models.modeling_qwen3vl", "Qwen3VLModel", "qwen3_vl"),
-    ("tensorrt_llm._torch.models.modeling_qwen3vl_moe", "Qwen3MoeVLModel", "qwen3_vl_moe"),
-)
-
-
-@dataclass
-class Action:
-    hook: Hook
-    apply: Callable[[], Callable[[], None]] | None = None  # returns its undo
 
 
 def set_attr(obj: Any, name: str, new: Any, *, quiet: bool = False) -> Callable[[], None]:
@@ -145,72 +134,6 @@ def _input_pool(t: Target) -> Action:
     return Action(Hook(name, "not found", why or "OpenAIServer has no input_processor_workers"))
 
 
-class _FastProcessorTable(dict):
-    """The registry's model class -> input processor table, answering lookups of a
-    ``Qwen3VLInputProcessorBase`` subclass with its fast subclass (made once per class).
-    Writes land here as in the plain dict, so registrations after ``enable()`` are kept."""
-
-    def __init__(self, entries: dict, base: type) -> None:
-        super().__init__(entries)
-        self.base = base
-        self.fast: dict[type, type] = {}
-
-    def _swap(self, cls: Any) -> Any:
-        if not (isinstance(cls, type) and issubclass(cls, self.base)) or getattr(cls, "_mmfast_fast", False):
-            return cls
-        if cls not in self.fast:
-            fast = make_fast_input_processor(cls)
-            fast._mmfast_fast = True
-            self.fast[cls] = fast
-        return self.fast[cls]
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._swap(super().__getitem__(key))
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self._swap(super().get(key, default))
-
-
-def _qwen3_vl(t: Target) -> Action:
-    name = "qwen3_vl_input_processor"
-    registry, why = import_optional("tensorrt_llm.inputs.registry")
-    modeling, why2 = import_optional(QWEN3_VL_MODULES[0][0])
-    if registry is None or modeling is None:
-        return Action(Hook(name, "not found", why or why2))
-    holder = getattr(registry, "INPUT_PROCESSOR_REGISTRY", None)
-    table = getattr(holder, "_input_processors_cls_by_model_type", None)
-    base = getattr(modeling, "Qwen3VLInputProcessorBase", None)
-    if not isinstance(table, dict) or not isinstance(base, type):
-        return Action(Hook(name, "not found", "missing INPUT_PROCESSOR_REGISTRY._input_processors_cls_by_model_type or Qwen3VLInputProcessorBase"))
-    models = []
-    for module, cls_name, model_type in QWEN3_VL_MODULES:
-        # Only the ones imported already: importing a model module re-registers its processor
-        # (and renames the shared base's _registered_model_type); the lazy zoo imports the
-        # others when a checkpoint needs them, and the wrapped table hooks them then.
-        model_cls = getattr(sys.modules.get(module), cls_name, None)
-        if model_cls is not None and isinstance(table.get(model_cls), type) and issubclass(table[model_cls], base):
-            models.append(model_type)
-    if "qwen3_vl" not in models:
-        return Action(Hook(name, "not found", f"Qwen3VLModel's input processor is not a Qwen3VLInputProcessorBase ({base!r})"))
-
-    def apply() -> Callable[[], None]:
-        wrapped = _FastProcessorTable(table, base)
-        holder._input_processors_cls_by_model_type = wrapped
-
-        def undo() -> None:
-            set_active_processor(None)
-            if holder._input_processors_cls_by_model_type is not wrapped:
-                log.warning("the input processor registry was replaced after enable(); left as is")
-                return
-            holder._input_processors_cls_by_model_type = table
-            table.update(dict.items(wrapped))  # keep what was registered meanwhile
-
-        return undo
-
-    detail = f"{', '.join(models)} (and any model type registered with a Qwen3VLInputProcessorBase) -> FastQwen3VLInputProcessor"
-    return Action(Hook(name, "applied", detail), apply)
-
-
 def _is_uvloop_policy(policy: Any) -> bool:
     cls = type(policy)
     return cls.__module__.split(".")[0] == "uvloop" and cls.__name__ == "EventLoopPolicy"
@@ -255,4 +178,5 @@ def _event_loop(t: Target, install_uvloop: bool) -> Action:
 
 
 def build(t: Target, media_workers: int, install_uvloop: bool) -> list[Action]:
-    return [_video_loader(t), _media_pool(t, media_workers), _input_pool(t), _qwen3_vl(t), _event_loop(t, install_uvloop)]
+    return [_video_loader(t), _media_pool(t, media_workers), _input_pool(t), *input_processor_actions(t),
+            _event_loop(t, install_uvloop)]

@@ -189,16 +189,19 @@ class _TrtllmPathSampler:
     video_processor: Any
     media: tuple[tuple[str, Any], ...]
     fingerprint: str = ""  # the video processor's configuration, hashed (its picks depend on it)
+    family: str = "qwen3_vl"  # the processor family (its stock input processor's rule)
     name: str = "trtllm"
 
     def cache_key(self) -> tuple:
-        return (self.name, self.generation, self.fingerprint, self.media)
+        return (self.name, self.generation, self.family, self.fingerprint, self.media)
 
     def __call__(self, total_num_frames: int, source_fps: float, *, fps: Any = None, num_frames: Any = None) -> np.ndarray:
         media = dict(self.media)
         n = len(_policy.stock_loader_indices(total_num_frames, source_fps, media))
-        sample = _policy.stock_samples(self.generation, self.video_processor, [(n, total_num_frames / source_fps)], {})
-        plan = _policy.trtllm_frames(self.generation, self.video_processor, total_num_frames, source_fps, media, {}, sample)
+        loaded = [(n, total_num_frames / source_fps)]
+        sample = _policy.stock_samples(self.generation, self.video_processor, loaded, {}, family=self.family)
+        plan = _policy.trtllm_frames(self.generation, self.video_processor, total_num_frames, source_fps, media, {}, sample,
+                                     family=self.family)
         return np.unique(plan.indices)
 
 
@@ -207,13 +210,14 @@ def _sampling(req: VideoRequest) -> tuple[Any, float | None, int | None, bool]:
     proc = active_processor()
     fast = getattr(proc, "_mmfast", None)
     media = req.media_kwargs()
-    if fast is None:  # no fast Qwen3-VL processor here: TensorRT-LLM's own sampling
+    if fast is None:  # no fast input processor here: TensorRT-LLM's own sampling
         return "uniform", media["fps"], media["num_frames"], False
     if settings.video_sampling == "trtllm":
         vp = fast.hf.video_processor
-        sampler = _TrtllmPathSampler(settings.generation, vp, tuple(sorted(media.items())), proc._mmfast_fingerprint)
+        sampler = _TrtllmPathSampler(settings.generation, vp, tuple(sorted(media.items())), proc._mmfast_fingerprint,
+                                     proc._mmfast_family.name)
         return sampler, None, None, True
-    sampler = _policy.CappedQwen3VLSampler(proc._mmfast_sampler)
+    sampler = _policy.CappedSampler(proc._mmfast_sampler)
     return sampler, _policy.given(req.fps), _policy.given(req.num_frames), True
 
 

@@ -1,11 +1,15 @@
-"""The fast Qwen3-VL input processor the hooks register (for every model type whose stock
-processor is a ``Qwen3VLInputProcessorBase``).
+"""The fast input processors the hooks register: one subclass per registered Qwen-VL input
+processor class (``Qwen3VLInputProcessorBase``, ``Qwen2VLInputProcessorBase`` and their
+subclasses), serving the processor family of its live HF processor
+(``processors.registry.family_of``: ``qwen3_vl`` or ``qwen2_vl``); an HF processor of no known
+family stays on the stock path, with a log line.
 
 Its ``_preprocess`` takes the request's ``mm_processor_kwargs`` (``fps``, ``num_frames``,
 ``do_sample_frames``), works out which source frames the sampling policy gives the model
 (``_policy``), takes them from the loaded ``FrameList`` — decoding from the kept source
 the ones the loader did not decode (a request whose kwargs ask for other frames) — and
-calls ``wrap(self.processor)`` with ``do_sample_frames=False`` and the right metadata.
+calls the family's ``wrap(self.processor)`` with ``do_sample_frames=False`` and the right
+metadata (policy ``trtllm``: the family's stock rule, ``_policy.decides_sampling``).
 Videos not from our loader take the stock path.
 """
 
@@ -77,7 +81,7 @@ def _decode_missing(clip: LoadedClip, missing: tuple[int, ...]) -> VideoFrames:
     return cache.get_or_compute(key, decode)[0]
 
 
-def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool) -> tuple[Any, dict | None, Any]:
+def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool, family: str) -> tuple[Any, dict | None, Any]:
     """(frames for the HF processor, its ``video_metadata`` or None for ours, the processed-video
     cache's identity of those frames or None where ``VideoFrames`` name themselves) for one clip."""
     m = clip.video.metadata
@@ -86,7 +90,8 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
             return clip.video, None, None  # the loader's plan is the request's plan
         want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
         return frames_for(clip, want), None, None
-    plan = _policy.trtllm_frames(settings.generation, vp, m.total_num_frames, m.fps, clip.request.media_kwargs(), mm, sample)
+    plan = _policy.trtllm_frames(settings.generation, vp, m.total_num_frames, m.fps, clip.request.media_kwargs(), mm, sample,
+                                 family=family)
     video = frames_for(clip, plan.indices)
     meta = dict(plan.hf_metadata or {})
     if len(video) != len(plan.indices):  # damaged input: keep the metadata of the frames we have
@@ -101,21 +106,21 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
     return t, meta, frames_identity(m.source_digest, video.metadata.frames_indices, handover)
 
 
-def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any]) -> bool:
+def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any], family: str) -> bool:
     """Policy ``trtllm``: stock's one re-sampling decision for all videos of the request."""
     loaded = []
     for c in clips:
         m = c.video.metadata
         n = len(_policy.stock_loader_indices(m.total_num_frames, m.fps, c.request.media_kwargs()))
         loaded.append((n, m.duration))
-    return _policy.stock_samples(settings.generation, vp, loaded, mm)
+    return _policy.stock_samples(settings.generation, vp, loaded, mm, family=family)
 
 
-def _with_cache(fast: Any, cache: Any) -> Any:
+def _with_cache(module: Any, fast: Any, cache: Any) -> Any:
     """The fast processor using ``cache`` (None: none) for its processed videos."""
-    from ...processors.qwen3_vl import wrap
-
-    return wrap(fast.hf, memo=fast.memo is not None, cache=cache) if cache is not None else dataclasses.replace(fast, cache=None)
+    if cache is None:
+        return dataclasses.replace(fast, cache=None)
+    return module.wrap(fast.hf, memo=fast.memo is not None, cache=cache)
 
 
 def _is_float_tensor(x: Any) -> bool:
@@ -123,51 +128,70 @@ def _is_float_tensor(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor) and x.is_floating_point()
 
 
-def make_fast_input_processor(base: type) -> type:
-    """A subclass of the registered Qwen3-VL input processor with the fast ``_preprocess``."""
+def _family_processor(processor: Any) -> tuple[Any, Any] | None:
+    """(family, family module) of an input processor's HF processor; None (logged) if unknown."""
+    from ...processors.registry import family_of, get
+
+    hf = getattr(processor, "processor", None) or getattr(processor, "_processor", None)
+    try:
+        family = family_of(hf)
+    except TypeError as e:  # not a known HF processor: stay stock, sample as stock
+        log.warning("trtllm-mmfast: %s; %s stays stock", e, type(processor).__name__)
+        return None
+    return family, get(family.name)
+
+
+def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict[str, Any], mm_processor_kwargs: Any) -> dict[str, Any]:
+    """The fast processor's call for one request (kwargs of ``fast._mmfast(...)``)."""
+    kwargs = dict(mm_processor_kwargs or {})
+    sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
+    vp, family = fast._mmfast.hf.video_processor, fast._mmfast_family.name
+    sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling, family)
+    triples = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family) for c in clips]
+    videos = [v for v, _, _ in triples]
+    identity = None
+    if triples[0][1] is not None:  # policy trtllm: tensors + stock's metadata
+        kwargs["video_metadata"] = [m for _, m, _ in triples]
+        identity = tuple(i for _, _, i in triples)
+        if _is_float_tensor(videos[0]):
+            kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
+    images = mm_data.get("image") or None
+    if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
+        # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
+        kwargs["images_kwargs"] = {**kwargs.get("images_kwargs", {}), "do_rescale": False}
+    return {"text": [text], "images": images, "videos": videos, "padding": True, "return_tensors": "pt",
+            "_identity": identity, **kwargs}
+
+
+def make_fast_input_processor(base: type, name: str = "FastQwen3VLInputProcessor") -> type:
+    """A subclass of the registered Qwen-VL input processor class ``base`` with the fast ``_preprocess``."""
     from ...processors._video_cache import processor_fingerprint
-    from ...processors.qwen3_vl import sampler_for, wrap
 
-    class FastQwen3VLInputProcessor(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            hf = getattr(self, "processor", None) or getattr(self, "_processor", None)
-            try:
-                self._mmfast = wrap(hf, cache=settings.cache)
-            except TypeError as e:  # not a Qwen3-VL HF processor: stay stock, sample as stock
-                log.warning("trtllm-mmfast: %s; the Qwen3-VL input processor stays stock", e)
-                self._mmfast = None
-                return
-            self._mmfast_sampler = sampler_for(hf)
-            self._mmfast_fingerprint = processor_fingerprint(hf)
-            set_active_processor(self)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
+        found = _family_processor(self)
+        self._mmfast = None
+        if found is None:
+            return
+        self._mmfast_family, self._mmfast_module = found
+        hf = getattr(self, "processor", None) or getattr(self, "_processor", None)
+        self._mmfast = self._mmfast_module.wrap(hf, cache=settings.cache)
+        self._mmfast_sampler = self._mmfast_module.sampler_for(hf)
+        self._mmfast_fingerprint = processor_fingerprint(hf)
+        set_active_processor(self)
 
-        # Same signature in 1.2 (via __call__) and main (via call_with_text_prompt).
-        def _preprocess(self, text: Any, mm_data: dict[str, Any], mm_processor_kwargs: dict[str, Any]) -> Any:
-            clips = [loaded_clip(getattr(vd, "frames", None)) for vd in mm_data.get("video") or []]
-            if self._mmfast is None or not clips or any(c is None for c in clips):
-                return super()._preprocess(text, mm_data, mm_processor_kwargs)
-            cap_torch_threads()  # TensorRT-LLM's input-processor threads: no oversubscription
-            if self._mmfast.cache is not settings.cache:  # enable() changed the cache since
-                self._mmfast = _with_cache(self._mmfast, settings.cache)
-            kwargs = dict(mm_processor_kwargs or {})
-            sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
-            vp = self._mmfast.hf.video_processor
-            sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling)
-            pairs = [_model_frames(c, self._mmfast_sampler, vp, sampling, sample) for c in clips]
-            videos = [v for v, _, _ in pairs]
-            identity = None
-            if pairs[0][1] is not None:  # policy trtllm: tensors + stock's metadata
-                kwargs["video_metadata"] = [m for _, m, _ in pairs]
-                identity = tuple(i for _, _, i in pairs)
-                if _is_float_tensor(videos[0]):
-                    kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
-            images = mm_data.get("image") or None
-            if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
-                # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
-                kwargs["images_kwargs"] = {**kwargs.get("images_kwargs", {}), "do_rescale": False}
-            with video_identity(identity):
-                return self._mmfast(text=[text], images=images, videos=videos, padding=True, return_tensors="pt", **kwargs)
+    # Same signature in 1.2 (via __call__) and main (via call_with_text_prompt).
+    def _preprocess(self: Any, text: Any, mm_data: dict[str, Any], mm_processor_kwargs: dict[str, Any]) -> Any:
+        clips = [loaded_clip(getattr(vd, "frames", None)) for vd in mm_data.get("video") or []]
+        if self._mmfast is None or not clips or any(c is None for c in clips):
+            return base._preprocess(self, text, mm_data, mm_processor_kwargs)
+        cap_torch_threads()  # TensorRT-LLM's input-processor threads: no oversubscription
+        if self._mmfast.cache is not settings.cache:  # enable() changed the cache since
+            self._mmfast = _with_cache(self._mmfast_module, self._mmfast, settings.cache)
+        call = _request_kwargs(self, clips, text, mm_data, mm_processor_kwargs)
+        with video_identity(call.pop("_identity")):
+            return self._mmfast(**call)
 
-    FastQwen3VLInputProcessor.__qualname__ = FastQwen3VLInputProcessor.__name__
-    return FastQwen3VLInputProcessor
+    fast = type(name, (base,), {"__init__": __init__, "_preprocess": _preprocess, "__module__": __name__})
+    fast.__qualname__ = name
+    return fast

@@ -1,13 +1,13 @@
-"""What ``enable()`` / ``plan()`` report: one ``Hook`` per hook point, and one formatter
-(used by ``HookReport.__str__`` and by ``trtllm-mmfast info``)."""
+"""What ``enable()`` / ``plan()`` report: one ``Hook`` per hook point, the ``Action`` that
+applies it, and one formatter (used by ``HookReport.__str__`` and by ``trtllm-mmfast info``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Generation", "Hook", "HookReport", "HookStatus", "format_report"]
+__all__ = ["Action", "Generation", "Hook", "HookReport", "HookStatus", "format_report"]
 
 Generation = Literal["1.2", "main"]
 HookStatus = Literal["applied", "already native", "not found", "skipped"]
@@ -20,6 +20,15 @@ class Hook:
     name: str
     status: HookStatus
     detail: str
+
+
+@dataclass
+class Action:
+    """A hook point's report line and how to apply it (``apply`` returns its undo; None:
+    nothing to apply here, e.g. not found, already native, or applied by another action)."""
+
+    hook: Hook
+    apply: Callable[[], Callable[[], None]] | None = None
 
 
 @dataclass(frozen=True)
