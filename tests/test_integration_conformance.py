@@ -312,6 +312,7 @@ def test_extra_frontends_reexecute_with_the_hooks(model_dir, tmp_path):
     for line in lines:
         assert line["video_media_io"] == "FastVideoMediaIO"
         assert line["qwen3_vl_processor"] == "FastQwen3VLInputProcessor"
+        assert line["qwen2_vl_processor"] == line["qwen2_5_vl_processor"] == "FastQwen2VLInputProcessor"
 
 
 # ---- the policy option -------------------------------------------------------------------------

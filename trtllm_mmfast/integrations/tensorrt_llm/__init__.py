@@ -1,4 +1,6 @@
-"""Hook trtllm-mmfast into TensorRT-LLM (``trtllm-serve`` and the LLM API), Qwen3-VL first.
+"""Hook trtllm-mmfast into TensorRT-LLM (``trtllm-serve`` and the LLM API) for the Qwen-VL
+models: Qwen3-VL (``qwen3_vl``, ``qwen3_vl_moe``), Qwen2-VL and Qwen2.5-VL (``qwen2_vl``,
+``qwen2_5_vl``).
 
 The drop-in, before the ``LLM`` (or the server) is built::
 
@@ -9,8 +11,9 @@ The drop-in, before the ``LLM`` (or the server) is built::
 ``enable()`` finds the installed TensorRT-LLM generation (``_detect``), checks every hook
 point, then applies all hooks or none (``_hooks``); ``disable()`` restores them; ``plan()``
 reports without applying. Videos are loaded by our decoder (``_loader``: exact frames, the
-source's BLAKE3 digest in ``raw_bytes_hash``), the Qwen3-VL input processors honour each
-request's ``mm_processor_kwargs`` (``_processor``), and ``video_sampling`` picks which
+source's BLAKE3 digest in ``raw_bytes_hash``), the Qwen-VL input processors (one fast
+subclass per registered class, ``_processor_hook``; the processor family of its HF
+processor) honour each request's ``mm_processor_kwargs`` (``_processor``), and ``video_sampling`` picks which
 frames the model gets (``_policy``: ``"hf"``, transformers' own pick over the whole clip,
 or ``"trtllm"``, exactly what stock TensorRT-LLM would feed it, decoding only those).
 """
@@ -62,9 +65,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _STOCK = {
-    "1.2": "stock 1.2 loads num_frames=10 (fps=30 cap) uniform frames, then HF re-samples them assuming 24 fps",
+    "1.2": "stock 1.2 loads num_frames=10 (fps=30 cap) uniform frames, then HF re-samples them assuming 24 fps "
+    "(Qwen3-VL; Qwen2-VL / Qwen2.5-VL take them all unless do_sample_frames)",
     "main": "stock main loads num_frames=10 (fps=30 cap) uniform frames, then HF re-samples them unless "
-    "mm_processor_kwargs match the loaded count (_decide_do_sample_frames)",
+    "mm_processor_kwargs match the loaded count (Qwen3-VL's _decide_do_sample_frames; Qwen2-VL / Qwen2.5-VL "
+    "take them all unless do_sample_frames, second_per_grid_ts at an assumed 24 fps)",
 }
 _POLICY = {
     "hf": "hf: the frames transformers' processor picks from the whole clip (its fps unless the request says)",

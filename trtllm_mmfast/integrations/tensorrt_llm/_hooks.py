@@ -121,7 +121,7 @@ def _input_pool(t: Target) -> Action:
     name = "input_processing_pool"
     if t.generation == "1.2":
         why = ("1.2 runs the HF processor inside the synchronous LLM.generate_async on the event loop; "
-               "cannot be moved without patching the server: the fast Qwen3-VL processor makes that step cheap")
+               "cannot be moved without patching the server: the fast Qwen-VL processors make that step cheap")
         return Action(Hook(name, "not found", why))
     server, why = import_optional("tensorrt_llm.serve.openai_server")
     cls = getattr(server, "OpenAIServer", None)

@@ -35,7 +35,7 @@ def reset() -> None:
     for name, f in Settings.__dataclass_fields__.items():
         setattr(settings, name, f.default)
 
-# The fast Qwen3-VL input processor built last in this process (one per LLM, which holds
+# The fast Qwen-VL input processor built last in this process (one per LLM, which holds
 # it; we keep a weak reference): its HF processor decides how videos are sampled, since
 # TensorRT-LLM does not tell the loader which model a video is for.
 _active: weakref.ref[Any] | None = None

@@ -26,9 +26,9 @@ timeout env ``TLLM_FRONTEND_READY_TIMEOUT`` defaults to 60 s here (300 s in the 
 STAND-IN INSTRUMENTATION (not TensorRT-LLM behaviour): ``serve`` appends parsed params to
 ``CALLS`` and ``DefaultGroup`` raw args to ``RECEIVED``; and when env ``TRTLLM_STANDIN_REPORT``
 names a file, every frontend process (launcher = frontend 0, and each child) appends ONE JSON
-line ``{"frontend_id", "pid", "video_media_io", "qwen3_vl_processor", "qwen3_vl_moe_processor"}``
-(the class names in ``MEDIA_IO_REGISTRY["video"]`` and registered for ``Qwen3VLModel`` /
-``Qwen3MoeVLModel``) right before it signals ready. The launcher refuses to run inside pytest or
+line ``{"frontend_id", "pid", "video_media_io", "qwen3_vl_processor", "qwen3_vl_moe_processor",
+"qwen2_vl_processor", "qwen2_5_vl_processor"}`` (the class names in ``MEDIA_IO_REGISTRY["video"]``
+and registered for ``Qwen3VLModel`` / ``Qwen3MoeVLModel`` / ``Qwen2VLModel`` / ``Qwen2_5_VLModel``) right before it signals ready. The launcher refuses to run inside pytest or
 from ``-c`` / stdin (``sys.argv[0]`` must be a script file it can re-execute).
 """
 
@@ -104,7 +104,7 @@ def _standin_report() -> None:
     path = os.environ.get("TRTLLM_STANDIN_REPORT")
     if not path:
         return
-    from .._torch.models import modeling_qwen3vl, modeling_qwen3vl_moe
+    from .._torch.models import modeling_qwen2vl, modeling_qwen3vl, modeling_qwen3vl_moe
     from ..inputs.media_io import MEDIA_IO_REGISTRY
     from ..inputs.registry import INPUT_PROCESSOR_REGISTRY
 
@@ -116,6 +116,8 @@ def _standin_report() -> None:
         "video_media_io": MEDIA_IO_REGISTRY["video"].__name__,
         "qwen3_vl_processor": name(reg.get(modeling_qwen3vl.Qwen3VLModel)),
         "qwen3_vl_moe_processor": name(reg.get(modeling_qwen3vl_moe.Qwen3MoeVLModel)),
+        "qwen2_vl_processor": name(reg.get(modeling_qwen2vl.Qwen2VLModel)),
+        "qwen2_5_vl_processor": name(reg.get(modeling_qwen2vl.Qwen2_5_VLModel)),
     }
     with open(path, "a") as f:
         f.write(json.dumps(line) + "\n")
