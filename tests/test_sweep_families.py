@@ -70,9 +70,19 @@ def test_fast_qwen2_is_stock_transformers_sampling_the_whole_clip(family, fps, n
         assert torch.equal(torch.as_tensor(got[k]), torch.as_tensor(want[k])), k
 
 
-def test_policy_trtllm_is_refused_for_a_family_it_does_not_cover():
-    with pytest.raises(ValueError, match="qwen3_vl family only"):
-        RequestPath(get_mode("fast-trtllm"), partial(tiny_processor, family="qwen2_vl"))
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
+@pytest.mark.parametrize("fps,mm", [(None, {}), (1, {}), (4, {}), (2, {"do_sample_frames": True, "num_frames": 4})],
+                         ids=["default", "fps1", "fps4", "mm-sample-num4"])
+def test_fast_trtllm_qwen2_gives_trtllm_mains_model_inputs(family, fps, mm, no_leaks):
+    data = clip_bytes(SPEC)
+    factory = partial(tiny_processor, family=family)
+    main = RequestPath(get_mode("trtllm-main"), factory, mm_processor_kwargs=mm).run_once(data, fps)
+    ours_path = RequestPath(get_mode("fast-trtllm"), factory, mm_processor_kwargs=mm)
+    ours = ours_path.run_once(data, fps)
+    for k in VIDEO_INPUTS + (("second_per_grid_ts",) if family == "qwen2_5_vl" else ()):
+        assert torch.equal(torch.as_tensor(main[k]), torch.as_tensor(ours[k])), k
+    plan = ours_path.trtllm_plan(fps).plan(SPEC.num_frames, SPEC.fps)
+    assert list(ours_path.load(data, fps).metadata.frames_indices) == plan.indices.tolist()  # only L[S] decoded
 
 
 def test_model_family_config():

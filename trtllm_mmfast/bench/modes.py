@@ -86,15 +86,16 @@ class PolicyTrtllmPlan:
 
     name = "trtllm"
 
-    def __init__(self, video_processor: Any, media: Mapping[str, Any], mm: Mapping[str, Any]) -> None:
-        self.video_processor, self.media, self.mm = video_processor, dict(media), dict(mm)
+    def __init__(self, video_processor: Any, media: Mapping[str, Any], mm: Mapping[str, Any], family: str = "qwen3_vl") -> None:
+        self.video_processor, self.media, self.mm, self.family = video_processor, dict(media), dict(mm), family
 
     def plan(self, total: int, source_fps: float) -> Any:
         from ..integrations.tensorrt_llm import _policy
 
         n = len(_policy.stock_loader_indices(total, source_fps, self.media))
-        sample = _policy.stock_samples("main", self.video_processor, [(n, total / source_fps)], self.mm)
-        return _policy.trtllm_frames("main", self.video_processor, total, source_fps, self.media, self.mm, sample)
+        sample = _policy.stock_samples("main", self.video_processor, [(n, total / source_fps)], self.mm, family=self.family)
+        return _policy.trtllm_frames("main", self.video_processor, total, source_fps, self.media, self.mm, sample,
+                                     family=self.family)
 
     def __call__(self, total_num_frames: int, source_fps: float, *, fps: float | None = None,
                  num_frames: int | None = None) -> np.ndarray:
@@ -119,8 +120,6 @@ class RequestPath:
         family = registry.get(self.family)
         self.fast = family.wrap(self.hf, memo=mode.memo) if not mode.is_main else None  # main has no memo
         self.sampler = family.sampler_for(self.hf)
-        if mode.policy == "trtllm" and self.family != "qwen3_vl":
-            raise ValueError(f"mode {mode.name!r} (policy trtllm) is measured for the qwen3_vl family only; got {self.family}")
         if mode.path != "ours" or not mode.sparse:
             self.backend = "opencv"
         else:
@@ -155,7 +154,7 @@ class RequestPath:
     def trtllm_plan(self, fps: float | None) -> PolicyTrtllmPlan:
         from .trtllm_main import request_media_io_kwargs
 
-        return PolicyTrtllmPlan(self.hf.video_processor, request_media_io_kwargs(fps=fps), self.mm)
+        return PolicyTrtllmPlan(self.hf.video_processor, request_media_io_kwargs(fps=fps, family=self.family), self.mm, self.family)
 
     def load_kwargs(self, fps: float | None) -> dict[str, Any]:
         if self.mode.policy == "trtllm":
@@ -193,11 +192,19 @@ class RequestPath:
 
     def _process_trtllm(self, video: VideoFrames, fps: float | None) -> Any:
         """Policy ``trtllm`` (as ``integrations/tensorrt_llm/_processor.py`` calls ``wrap(hf)``):
-        the decoded ``L[S]`` as a uint8 view, stock main's metadata, ``do_sample_frames=False``."""
+        the decoded ``L[S]`` as a uint8 view (main's "pt" format: its float frames), stock
+        main's metadata, ``do_sample_frames=False``."""
         m = video.metadata
         plan = self.trtllm_plan(fps).plan(m.total_num_frames, m.fps)
         rest = {k: v for k, v in self.mm.items() if k not in ("fps", "num_frames", "do_sample_frames")}
-        return self.fast(text=[PROMPT], videos=[_uint8_view(video)], video_metadata=[plan.hf_metadata], padding=True, **rest)
+        frames = _uint8_view(video)
+        if plan.float_frames:
+            import torch
+
+            from .trtllm_main import pt_frames
+
+            frames, rest["do_rescale"] = torch.stack(pt_frames(video.frames)), False
+        return self.fast(text=[PROMPT], videos=[frames], video_metadata=[plan.hf_metadata], padding=True, **rest)
 
     @staticmethod
     def frames_out(processed: Any) -> int:
