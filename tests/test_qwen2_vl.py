@@ -114,17 +114,22 @@ def test_two_videos_and_an_image(processor, fresh_processor):
     assert torch.equal(out["image_grid_thw"], ref["image_grid_thw"])
 
 
+def _spy(monkeypatch, obj, method: str) -> list:
+    """Records the first argument (the list of videos / images) of ``type(obj).method``."""
+    seen: list = []
+    real = getattr(type(obj), method)
+
+    def spy(self, items, *args, **kwargs):
+        seen.extend(items)
+        return real(self, items, *args, **kwargs)
+
+    monkeypatch.setattr(type(obj), method, spy)
+    return seen
+
+
 def test_image_only_handed_over_as_a_view(processor, fresh_processor, monkeypatch):
     image = np.random.default_rng(5).integers(0, 256, (61, 97, 3), dtype=np.uint8)
-    seen = []
-    ip = processor.image_processor
-    real = type(ip).preprocess
-
-    def spy(self, images, *args, **kwargs):
-        seen.extend(images)
-        return real(self, images, *args, **kwargs)
-
-    monkeypatch.setattr(type(ip), "preprocess", spy)
+    seen = _spy(monkeypatch, processor.image_processor, "preprocess")
     out = wrap(processor)(text=[IMAGE_PROMPT + "describe"], images=image)
     (t,) = seen
     assert isinstance(t, torch.Tensor) and tuple(t.shape) == (3, 61, 97)
@@ -138,15 +143,7 @@ def test_image_only_handed_over_as_a_view(processor, fresh_processor, monkeypatc
 def test_frames_handed_over_without_copy(processor, monkeypatch):
     fast = wrap(processor)
     video = load_video(clip_bytes(CLIPS[0]), num_frames=8, sampler=sampler_for(fast))
-    seen = []
-    vp = processor.video_processor
-    real = type(vp)._decode_and_sample_videos
-
-    def spy(self, videos, *args, **kwargs):
-        seen.extend(videos)
-        return real(self, videos, *args, **kwargs)
-
-    monkeypatch.setattr(type(vp), "_decode_and_sample_videos", spy)
+    seen = _spy(monkeypatch, processor.video_processor, "_decode_and_sample_videos")
     fast(text=[PROMPT], videos=video)
     (t,) = seen
     assert t.dtype == torch.uint8 and tuple(t.shape) == (8, 3, 96, 128)

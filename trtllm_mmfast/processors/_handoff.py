@@ -7,10 +7,9 @@
   processor's resize; with a cache, the processed videos are keyed by their identity.
   Images: uint8 (H, W, 3) arrays go in as zero-copy (3, H, W) views (``_images``).
 - ``MergeKwargsMemo``: a bounded LRU in front of ``ProcessorMixin._merge_kwargs``.
-- ``wrap_as(cls, hf_processor, ...)``: the body of every family's ``wrap``.
 
-A family module subclasses ``FastProcessor`` (setting ``FAMILY`` and ``SAMPLER``) and
-exposes ``wrap``, ``sampler_for`` and ``FAMILY``.
+A family module subclasses ``FastProcessor`` (naming its family and sampler class) and
+exposes its ``wrap`` and ``sampler_for`` classmethods and ``FAMILY``.
 """
 
 from __future__ import annotations
@@ -23,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..types import VideoFrames
-from ._families import Family, family_name_of
+from ._families import FAMILIES, Family, family_name_of
 
-__all__ = ["FastProcessor", "MergeKwargsMemo", "install_memo", "sampler_of", "wrap_as"]
+__all__ = ["FastProcessor", "MergeKwargsMemo", "install_memo", "video_input"]
 
 # Request kwargs that only steer sampling: sampling happened at load time, so they are
 # dropped here (and with them any way to turn the processor's own sampling back on).
@@ -165,6 +164,11 @@ class FastProcessor:
     FAMILY: ClassVar[Family]
     SAMPLER: ClassVar[Any]  # the family's sampler class (``from_processor(hf)``)
 
+    def __init_subclass__(cls, *, family: str, sampler: Any, **kwargs: Any) -> None:
+        """``class FastX(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSampler)``."""
+        super().__init_subclass__(**kwargs)
+        cls.FAMILY, cls.SAMPLER = FAMILIES[family], sampler
+
     hf: Any
     memo: MergeKwargsMemo | None
     cache: Any = None
@@ -196,6 +200,41 @@ class FastProcessor:
     def sampler(self) -> Any:
         """This family's sampler with the wrapped processor's own settings."""
         return self.SAMPLER.from_processor(self.hf)
+
+    @classmethod
+    def wrap(cls, hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None) -> Any:
+        """Wrap an HF processor of this family (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
+
+        Installs the ``_merge_kwargs`` memo on that processor instance (idempotent);
+        ``memo=False`` leaves the processor untouched (benchmarks use it as an ablation).
+        ``cache``: a ``VideoCache``: a video seen before (same source digest — ``load_video(...,
+        cache=)`` sets it — same frames, same processor settings) skips the HF video processing;
+        the text side still runs, so ``input_ids`` follow the new prompt. A wrapper is returned
+        as is, or re-wrapped around its HF processor when given another cache or when it is
+        another family's; a processor of another family raises TypeError.
+        """
+        if isinstance(hf_processor, FastProcessor):
+            if type(hf_processor) is cls and (cache is None or cache is hf_processor.cache):
+                return hf_processor
+            return cls.wrap(hf_processor.hf, memo=hf_processor.memo is not None, memo_size=memo_size, cache=cache)
+        if not hasattr(hf_processor, "video_processor"):
+            raise TypeError(f"expected a {cls.FAMILY.name} processor with a video_processor, got {type(hf_processor).__name__}")
+        found = family_name_of(hf_processor)
+        if found is not None and found != cls.FAMILY.name:
+            raise TypeError(
+                f"{type(hf_processor).__name__} belongs to the {found} family, not {cls.FAMILY.name}: "
+                "wrap it with trtllm_mmfast.processors.registry.get(family_of(p).name).wrap"
+            )
+        if cache is not None:
+            from ._video_cache import install
+
+            install(hf_processor, cache)
+        return cls(hf=hf_processor, memo=install_memo(hf_processor, memo_size) if memo else None, cache=cache)
+
+    @classmethod
+    def sampler_for(cls, processor: Any) -> Any:
+        """This family's sampler built from a processor (HF or fast) and its own settings."""
+        return cls.SAMPLER.from_processor(processor.hf if isinstance(processor, FastProcessor) else processor)
 
 
 def _video_kwargs(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> list[Any]:
@@ -255,33 +294,3 @@ def _pre_resized(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> bool:
 
 def _is_single_array(v: Any) -> bool:
     return hasattr(v, "ndim") and v.ndim == 4
-
-
-
-
-def wrap_as(cls: type[FastProcessor], hf_processor: Any, *, memo: bool, memo_size: int, cache: Any) -> FastProcessor:
-    """Wrap ``hf_processor`` in ``cls`` (idempotent; a wrapper given another cache, or
-    another family's wrapper, is re-wrapped around its HF processor)."""
-    if isinstance(hf_processor, FastProcessor):
-        if type(hf_processor) is cls and (cache is None or cache is hf_processor.cache):
-            return hf_processor
-        return wrap_as(cls, hf_processor.hf, memo=hf_processor.memo is not None, memo_size=memo_size, cache=cache)
-    if not hasattr(hf_processor, "video_processor"):
-        raise TypeError(f"expected a {cls.FAMILY.name} processor with a video_processor, got {type(hf_processor).__name__}")
-    found = family_name_of(hf_processor)
-    if found is not None and found != cls.FAMILY.name:
-        raise TypeError(
-            f"{type(hf_processor).__name__} belongs to the {found} family, not {cls.FAMILY.name}: "
-            "wrap it with trtllm_mmfast.processors.registry.get(family_of(p).name).wrap"
-        )
-    if cache is not None:
-        from ._video_cache import install
-
-        install(hf_processor, cache)
-    return cls(hf=hf_processor, memo=install_memo(hf_processor, memo_size) if memo else None, cache=cache)
-
-
-def sampler_of(cls: type[FastProcessor], processor: Any) -> Any:
-    """``cls``'s sampler built from a processor (HF or fast) and its own settings."""
-    hf = processor.hf if isinstance(processor, FastProcessor) else processor
-    return cls.SAMPLER.from_processor(hf)

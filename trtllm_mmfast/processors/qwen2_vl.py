@@ -13,39 +13,20 @@ cache, decode-time resize) lives in ``_handoff``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..video.sampling import Qwen2VLSampler
-from ._families import FAMILIES
-from ._handoff import FastProcessor, MergeKwargsMemo, sampler_of, wrap_as
+from ._handoff import FastProcessor, MergeKwargsMemo
 
 __all__ = ["FAMILY", "FastQwen2VLProcessor", "MergeKwargsMemo", "sampler_for", "wrap"]
 
-FAMILY = FAMILIES["qwen2_vl"]
 
-
-class FastQwen2VLProcessor(FastProcessor):
+class FastQwen2VLProcessor(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSampler):
     """Callable like the HF Qwen2-VL / Qwen2.5-VL processor, taking videos as ``VideoFrames``.
 
     ``hf`` is the wrapped HF processor; ``memo`` its ``_merge_kwargs`` memo; ``cache`` the
     processed-video cache or None; ``sampler`` the ``qwen2_vl`` sampler with its settings.
     """
 
-    FAMILY = FAMILY
-    SAMPLER = Qwen2VLSampler
 
-
-def wrap(hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None) -> FastQwen2VLProcessor:
-    """Wrap an HF ``Qwen2VLProcessor`` or ``Qwen2_5_VLProcessor`` (idempotent).
-
-    ``memo``: install the ``_merge_kwargs`` memo on that processor instance; ``cache``: a
-    ``VideoCache`` for processed videos (see ``qwen3_vl.wrap``). A wrapper given another
-    cache is re-wrapped; a processor of another family raises TypeError.
-    """
-    return wrap_as(FastQwen2VLProcessor, hf_processor, memo=memo, memo_size=memo_size, cache=cache)
-
-
-def sampler_for(processor: Any) -> Qwen2VLSampler:
-    """The ``qwen2_vl`` sampler using this processor's own fps, num_frames, min/max frames
-    and temporal_patch_size."""
-    return sampler_of(FastQwen2VLProcessor, processor)
+FAMILY = FastQwen2VLProcessor.FAMILY
+wrap = FastQwen2VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None) -> FastQwen2VLProcessor
+sampler_for = FastQwen2VLProcessor.sampler_for  # sampler_for(processor) -> Qwen2VLSampler with the processor's settings

@@ -20,41 +20,20 @@ Qwen3-VL wrapper, its sampler and its ``FAMILY``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..video.sampling import Qwen3VLSampler
-from ._families import FAMILIES
-from ._handoff import FastProcessor, MergeKwargsMemo, sampler_of, wrap_as
+from ._handoff import FastProcessor, MergeKwargsMemo
 
 __all__ = ["FAMILY", "FastQwen3VLProcessor", "MergeKwargsMemo", "sampler_for", "wrap"]
 
-FAMILY = FAMILIES["qwen3_vl"]
 
-
-class FastQwen3VLProcessor(FastProcessor):
+class FastQwen3VLProcessor(FastProcessor, family="qwen3_vl", sampler=Qwen3VLSampler):
     """Callable like the HF Qwen3-VL processor, taking videos as ``VideoFrames`` (one or a list).
 
     ``hf`` is the wrapped HF processor; ``memo`` its ``_merge_kwargs`` memo; ``cache`` the
     processed-video cache or None; ``sampler`` the ``qwen3_vl`` sampler with its settings.
     """
 
-    FAMILY = FAMILY
-    SAMPLER = Qwen3VLSampler
 
-
-def wrap(hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None) -> FastQwen3VLProcessor:
-    """Wrap an HF Qwen3-VL processor (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
-
-    Installs the ``_merge_kwargs`` memo on that processor instance (idempotent);
-    ``memo=False`` leaves the processor untouched (benchmarks use it as an ablation).
-    ``cache``: a ``VideoCache``: a video seen before (same source digest — ``load_video(...,
-    cache=)`` sets it — same frames, same processor settings) skips the HF video processing;
-    the text side still runs, so ``input_ids`` follow the new prompt. A wrapper given
-    another cache is re-wrapped; a processor of another family raises TypeError.
-    """
-    return wrap_as(FastQwen3VLProcessor, hf_processor, memo=memo, memo_size=memo_size, cache=cache)
-
-
-def sampler_for(processor: Any) -> Qwen3VLSampler:
-    """The ``qwen3_vl`` sampler using this processor's own fps, min_frames and max_frames."""
-    return sampler_of(FastQwen3VLProcessor, processor)
+FAMILY = FastQwen3VLProcessor.FAMILY
+wrap = FastQwen3VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None) -> FastQwen3VLProcessor
+sampler_for = FastQwen3VLProcessor.sampler_for  # sampler_for(processor) -> Qwen3VLSampler with the processor's settings

@@ -35,6 +35,17 @@ def _check_common(total_num_frames: int, source_fps: float) -> None:
         raise ValueError(f"source fps must be > 0, got {source_fps}")
 
 
+def _check_request(total_num_frames: int, source_fps: float, fps: float | None, num_frames: int | None) -> None:
+    """The checks of the processor-mirroring samplers: a video, at most one target, a positive one."""
+    _check_common(total_num_frames, source_fps)
+    if fps is not None and num_frames is not None:
+        raise ValueError("`num_frames` and `fps` are mutually exclusive arguments, please use only one!")
+    if num_frames is not None and num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+
+
 def qwen3_vl_indices(
     total_num_frames: int,
     source_fps: float,
@@ -51,13 +62,7 @@ def qwen3_vl_indices(
     ``default_fps`` (the processor's own ``fps``) applies. ``num_frames`` is used as given,
     like transformers does (a count above the total repeats frames).
     """
-    _check_common(total_num_frames, source_fps)
-    if fps is not None and num_frames is not None:
-        raise ValueError("`num_frames` and `fps` are mutually exclusive arguments, please use only one!")
-    if num_frames is not None and num_frames < 1:
-        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
-    if fps is not None and not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
+    _check_request(total_num_frames, source_fps, fps, num_frames)
     fps = fps if fps is not None else default_fps
     if num_frames is None and fps is not None:
         num_frames = int(total_num_frames / source_fps * fps)
@@ -103,13 +108,7 @@ def qwen2_vl_indices(
     transformers fails (both given, a count of 0 after rounding, more frames than the
     video has) this raises ValueError.
     """
-    _check_common(total_num_frames, source_fps)
-    if fps is not None and num_frames is not None:
-        raise ValueError("`num_frames` and `fps` are mutually exclusive arguments, please use only one!")
-    if num_frames is not None and num_frames < 1:
-        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
-    if fps is not None and not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
+    _check_request(total_num_frames, source_fps, fps, num_frames)
     tps = temporal_patch_size
     num_frames = num_frames if num_frames is not None else default_num_frames
     fps = fps if fps is not None else default_fps
@@ -164,38 +163,42 @@ class Sampler(Protocol):
     ) -> np.ndarray: ...
 
 
+# A processor-mirroring sampler's settings that are the index function's defaults.
+_DEFAULT_KWARGS = {"fps": "default_fps", "num_frames": "default_num_frames"}
+
+
+class _ProcessorSampler:
+    """Shared by the samplers that mirror an HF video processor: the dataclass fields (but
+    ``name``) are the processor's settings, read by ``from_processor`` and passed to the
+    index function as its defaults."""
+
+    def __call__(
+        self, total_num_frames: int, source_fps: float, *, fps: float | None = None, num_frames: int | None = None
+    ) -> np.ndarray:
+        settings = {_DEFAULT_KWARGS.get(f, f): getattr(self, f) for f in self.__dataclass_fields__ if f != "name"}
+        return self._indices(total_num_frames, source_fps, fps=fps, num_frames=num_frames, **settings)
+
+    @classmethod
+    def from_processor(cls, processor: Any) -> Any:
+        """Build from an HF processor or its ``video_processor`` (its own settings)."""
+        vp = getattr(processor, "video_processor", processor)
+        return cls(**{f: getattr(vp, f) for f in cls.__dataclass_fields__ if f != "name"})
+
+
 @dataclass(frozen=True)
-class Qwen3VLSampler:
+class Qwen3VLSampler(_ProcessorSampler):
     """The ``qwen3_vl`` sampler with a processor's own defaults (see ``sampler_for``)."""
 
     fps: float | None = 2
     min_frames: int = 4
     max_frames: int = 768
     name: str = "qwen3_vl"
-
-    def __call__(
-        self, total_num_frames: int, source_fps: float, *, fps: float | None = None, num_frames: int | None = None
-    ) -> np.ndarray:
-        return qwen3_vl_indices(
-            total_num_frames,
-            source_fps,
-            fps=fps,
-            num_frames=num_frames,
-            default_fps=self.fps,
-            min_frames=self.min_frames,
-            max_frames=self.max_frames,
-        )
-
-    @classmethod
-    def from_processor(cls, processor: Any) -> "Qwen3VLSampler":
-        """Build from an HF ``Qwen3VLProcessor`` or its ``video_processor``."""
-        vp = getattr(processor, "video_processor", processor)
-        return cls(fps=vp.fps, min_frames=vp.min_frames, max_frames=vp.max_frames)
+    _indices = staticmethod(qwen3_vl_indices)
 
 
 @dataclass(frozen=True)
-class Qwen2VLSampler:
-    """The ``qwen2_vl`` sampler with a processor's own defaults (see ``sampler_for``)."""
+class Qwen2VLSampler(_ProcessorSampler):
+    """The ``qwen2_vl`` sampler (Qwen2-VL, Qwen2.5-VL) with a processor's own defaults."""
 
     fps: float | None = None
     num_frames: int | None = None
@@ -203,33 +206,7 @@ class Qwen2VLSampler:
     max_frames: int = 768
     temporal_patch_size: int = 2
     name: str = "qwen2_vl"
-
-    def __call__(
-        self, total_num_frames: int, source_fps: float, *, fps: float | None = None, num_frames: int | None = None
-    ) -> np.ndarray:
-        return qwen2_vl_indices(
-            total_num_frames,
-            source_fps,
-            fps=fps,
-            num_frames=num_frames,
-            default_fps=self.fps,
-            default_num_frames=self.num_frames,
-            min_frames=self.min_frames,
-            max_frames=self.max_frames,
-            temporal_patch_size=self.temporal_patch_size,
-        )
-
-    @classmethod
-    def from_processor(cls, processor: Any) -> "Qwen2VLSampler":
-        """Build from an HF ``Qwen2VLProcessor`` / ``Qwen2_5_VLProcessor`` or its ``video_processor``."""
-        vp = getattr(processor, "video_processor", processor)
-        return cls(
-            fps=vp.fps,
-            num_frames=vp.num_frames,
-            min_frames=vp.min_frames,
-            max_frames=vp.max_frames,
-            temporal_patch_size=vp.temporal_patch_size,
-        )
+    _indices = staticmethod(qwen2_vl_indices)
 
 
 @dataclass(frozen=True)
