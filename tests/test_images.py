@@ -103,6 +103,15 @@ def test_pixels_equal_trtllm_loader(stock_io, name):
     assert mine.dtype == torch.float32 and mine.is_contiguous() and torch.equal(mine, stock_pt), name
 
 
+def test_chw_float_equals_to_tensor_for_every_value():
+    from torchvision.transforms import ToTensor
+
+    a = (np.arange(257 * 3 * 5) % 256).astype(np.uint8).reshape(5, 257, 3)  # each value in each channel
+    want = ToTensor()(Image.fromarray(a))
+    got = chw_float(a)
+    assert got.shape == (3, 5, 257) and got.dtype == torch.float32 and torch.equal(got, want)
+
+
 def test_modes_are_converted_as_trtllm_does():
     """RGBA on white; LA / palette lose alpha without a background; 16-bit grey is clipped by PIL."""
     rgba = np.zeros((2, 2, 4), np.uint8)

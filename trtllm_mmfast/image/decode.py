@@ -8,8 +8,8 @@ is applied. We run the same PIL calls (the same pixels by construction), then:
 
 - ``decode_image``: one uint8 (H, W, 3) C-contiguous array (one copy out of PIL, no float);
 - ``chw_float``: TensorRT-LLM's ``"pt"`` image (``ToTensor``: float32 CHW, ``uint8 / 255``)
-  made from that array with ONE float buffer (``ToTensor`` makes two uint8 and two float
-  buffers), bit-identical.
+  made from that array with ONE float buffer and a uint8 plane at a time (``ToTensor`` makes
+  two full uint8 and two float buffers), bit-identical.
 """
 
 from __future__ import annotations
@@ -108,12 +108,16 @@ def decode_image(
 
 def chw_float(pixels: np.ndarray, device: str = "cpu") -> Any:
     """TensorRT-LLM's ``"pt"`` image from uint8 (H, W, 3) ``pixels``: float32 (3, H, W) in
-    [0, 1], equal to ``torchvision.transforms.ToTensor()`` of the same image: one float
-    buffer filled from the channels-last view and divided by 255 in place."""
+    [0, 1], equal to ``torchvision.transforms.ToTensor()`` of the same image (``uint8 / 255``
+    in float32, correctly rounded either way). One float buffer: each channel is pulled out
+    (OpenCV, one uint8 plane at a time) and divided into its plane of the output."""
+    import cv2
     import torch
 
-    view = torch.from_numpy(pixels).permute(2, 0, 1)
-    out = torch.empty(view.shape, dtype=torch.float32)
-    out.copy_(view)
-    out.div_(255)
-    return out if str(device) == "cpu" else out.to(device=device)
+    h, w, _ = pixels.shape
+    out = np.empty((3, h, w), dtype=np.float32)
+    scale = np.float32(255)
+    for c in range(3):
+        np.divide(cv2.extractChannel(pixels, c), scale, out=out[c], dtype=np.float32)
+    t = torch.from_numpy(out)
+    return t if str(device) == "cpu" else t.to(device=device)
