@@ -27,7 +27,7 @@ from trtllm_standins.standin import make_model_dir, use_standin  # noqa: E402
 # 5 s at 8 fps: stock loads 10 of its 40 frames; transformers on the whole clip takes all 40.
 CLIP = ClipSpec(width=96, height=64, num_frames=40, fps=8, gop=20, bframes=2)
 MODEL_TYPES = ("qwen2_vl", "qwen2_5_vl")
-GENERATIONS = ("v1_2", "main")
+GENERATIONS = ("v1_2", "main_2026h1", "main")
 MODEL_CLASSES = {"qwen2_vl": "Qwen2VLModel", "qwen2_5_vl": "Qwen2_5_VLModel"}
 VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw")
 
@@ -210,6 +210,14 @@ def test_policy_trtllm_decodes_only_what_reaches_the_model(model, url):
         assert mmfast.stats().get("replanned_frames", 0) == 0  # they were loaded already
 
 
+def _chat(trt, model, url, mm_processor_kwargs=None, **server_config):
+    srv = server(trt, make_processor(model[1]), **server_config)
+    try:
+        return asyncio.run(srv.chat_multimodal(messages(url), mm_processor_kwargs=mm_processor_kwargs, model_type=model[0]))
+    finally:
+        getattr(srv, "shutdown", lambda: None)()
+
+
 # ---- policy hf == transformers on the whole clip ------------------------------------------------
 
 
@@ -235,11 +243,7 @@ HF_KWARGS = [{}, {"fps": 2}, {"num_frames": 8}, {"do_sample_frames": False}]
 def test_policy_hf_equals_transformers_on_the_whole_clip(trt, model, clip, url, kw, mrope_calls):
     mrope_calls.install()
     mmfast.enable()
-    srv = server(trt, make_processor(model[1]))
-    try:
-        ids, extra = asyncio.run(srv.chat_multimodal(messages(url), mm_processor_kwargs=kw or None, model_type=model[0]))
-    finally:
-        getattr(srv, "shutdown", lambda: None)()
+    ids, extra = _chat(trt, model, url, kw or None)
     separator = mod("tensorrt_llm.inputs.registry").MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholders_separator(model[0])
     ref = _transformers_whole_clip(model[1], clip, kw, separator)  # the chat prompt: placeholder, separator, text
     got = mrope_calls[-1]
@@ -251,6 +255,31 @@ def test_policy_hf_equals_transformers_on_the_whole_clip(trt, model, clip, url, 
         assert torch.equal(torch.as_tensor(got["second_per_grid_ts"]), torch.as_tensor(ref["second_per_grid_ts"]))
     else:
         assert got["second_per_grid_ts"] is None and "second_per_grid_ts" not in ref
+
+
+def test_policy_hf_takes_the_servers_media_io_fps(model, clip, url):
+    """--media_io_kwargs '{"video": {"fps": 2}}' and no mm_processor_kwargs: transformers at fps 2."""
+    with use_standin("main") as trt:
+        mmfast.enable()
+        ids, extra = _chat(trt, model, url, media_io_kwargs={"video": {"fps": 2}})
+        separator = mod("tensorrt_llm.inputs.registry").MULTIMODAL_PLACEHOLDER_REGISTRY.get_placeholders_separator(model[0])
+    ref = _transformers_whole_clip(model[1], clip, {"fps": 2}, separator)
+    assert ids == ref["input_ids"][0].tolist()
+    for key in VIDEO_KEYS:
+        assert torch.equal(extra["multimodal_data"]["video"][key], ref[key]), key
+
+
+@pytest.mark.parametrize("kw", [{}, {"do_sample_frames": True, "num_frames": 4}], ids=_kw_id)
+def test_policy_trtllm_chat_equals_stock_chat(trt, model, url, kw):
+    """Through the server (main seeds the loader format from the processor's preferences: none)."""
+    stock = _chat(trt, model, url, kw or None)
+    mmfast.enable(video_sampling="trtllm")
+    ours = _chat(trt, model, url, kw or None)
+    assert ours[0] == stock[0]
+    for key in VIDEO_KEYS:
+        assert torch.equal(ours[1]["multimodal_data"]["video"][key], stock[1]["multimodal_data"]["video"][key]), key
+    for key in ("mrope_position_ids", "mrope_position_deltas"):
+        assert torch.equal(ours[1]["multimodal_data"]["mrope_config"][key], stock[1]["multimodal_data"]["mrope_config"][key])
 
 
 def test_mm_processor_kwargs_replan_decodes_the_frames_they_ask_for(model, clip, url):
