@@ -56,18 +56,21 @@ class FastProcessorTable(dict):
         return self._swap(super().get(key, default))
 
 
-def _registered_types(hooked: HookedBase, table: dict, bases: tuple[tuple[HookedBase, type], ...]) -> list[str]:
-    """The model types of ``hooked.models`` whose module is imported already and whose
-    registered processor this base serves (importing a model module would re-register its
-    processor; the lazy zoo imports the others when a checkpoint needs them, and the wrapped
-    table serves them then)."""
-    found = []
+def _registered_types(hooked: HookedBase, table: dict, bases: tuple[tuple[HookedBase, type], ...]) -> tuple[list[str], list[str]]:
+    """(model types of ``hooked.models`` registered with a processor this base serves, those
+    whose module is not imported yet). Importing a model module would re-register its
+    processor; the lazy zoo imports them when a checkpoint needs them, and the wrapped
+    table serves them then."""
+    found, lazy = [], []
     for module, cls_name, model_type in hooked.models:
-        model_cls = getattr(sys.modules.get(module), cls_name, None)
+        if module not in sys.modules:
+            lazy.append(model_type)
+            continue
+        model_cls = getattr(sys.modules[module], cls_name, None)
         proc = table.get(model_cls) if model_cls is not None else None
         if isinstance(proc, type) and base_of(proc, bases) is hooked:
             found.append(model_type)
-    return found
+    return found, lazy
 
 
 def _bases(hooked_all: tuple[HookedBase, ...]) -> tuple[list[tuple[HookedBase, type]], dict[str, str]]:
@@ -101,11 +104,13 @@ def _apply(holder: Any, table: dict, bases: tuple[tuple[HookedBase, type], ...])
     return apply
 
 
-def _detail(hooked: HookedBase, types: list[str], bases: tuple[tuple[HookedBase, type], ...]) -> str:
+def _detail(hooked: HookedBase, types: tuple[list[str], list[str]], bases: tuple[tuple[HookedBase, type], ...]) -> str:
+    found, lazy = types
     before = [h.base for h, _ in bases[: [h for h, _ in bases].index(hooked)]]
     extra = f" that is not a {' / '.join(before)}" if before else ""
-    served = ", ".join(types) if types else "no model type registered yet"
-    return (f"{served} (and any model type registered with a {hooked.base} subclass{extra}) -> "
+    served = ", ".join(found) if found else "no model type registered yet"
+    later = f"; {', '.join(lazy)} when the model zoo imports it" if lazy else ""
+    return (f"{served}{later} (and any model type registered with a {hooked.base} subclass{extra}) -> "
             f"{hooked.fast_name} (the {hooked.family} fast processor; an HF processor of another family gets its own)")
 
 
