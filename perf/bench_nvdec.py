@@ -185,6 +185,37 @@ def burst(data: bytes, n: int, clients: int, budget_bytes: int, fps: float, back
             "oom_errors_in_sample": oom, "all_finished": run["requests"] == per * clients}  # fmt: skip
 
 
+def diagnose(data: bytes) -> dict[str, Any]:
+    """Raw facts from PyNvVideoCodec itself (for the next reader of this JSON): its metadata, the
+    pts it reports for a few frames next to pyav's, and its frame shape/dtype through DLPack."""
+    import PyNvVideoCodec as nvc
+    import torch
+
+    from trtllm_mmfast.video import pyav_backend
+    from trtllm_mmfast.video.source import MediaSource
+
+    out: dict[str, Any] = {"version": getattr(nvc, "__version__", None)}
+    try:
+        dec = nvc.SimpleDecoder(data, gpu_id=0, use_device_memory=True, output_color_type=nvc.OutputColorType.RGB)
+        meta = dec.get_stream_metadata()
+        out["metadata"] = {k: getattr(meta, k, None) for k in ("width", "height", "num_frames", "average_fps", "duration", "codec_name")}
+        out["len"] = len(dec)
+        idx = [0, 1, 2, 3, 15, 30, 250, 251]
+        frames = dec.get_batch_frames_by_index(idx)
+        out["nvdec_pts"] = [int(f.getPTS()) for f in frames]
+        t = torch.from_dlpack(frames[0])
+        out["frame"] = {"shape": list(t.shape), "dtype": str(t.dtype), "device": str(t.device), "strides": list(t.stride())}
+        cpu = pyav_backend.BACKEND.open(MediaSource(data=data), decoder_threads=1)
+        try:
+            out["pyav_pts"] = [int(cpu.index.pts[cpu.index.frame_packet[i]]) for i in idx]
+            out["pyav_total"] = cpu.info.total_num_frames
+        finally:
+            cpu.close()
+    except Exception as e:  # noqa: BLE001 - a diagnosis never stops the benchmark
+        out["error"] = f"{type(e).__name__}: {str(e)[:300]}"
+    return out
+
+
 def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
     by = {(r["backend"], r["concurrency"]): r for r in rows}
     out = {}
@@ -250,6 +281,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result["load"].append(row)
             print(json.dumps(row), file=sys.stderr)
     if usable:
+        if nv == "nvdec":
+            result["diagnosis"] = diagnose(data)
         result["pixels"] = pixel_diff(data, args.fps, nv)
         result["ratios_nvdec_over_pyav"] = _ratios(result["load"])
         from trtllm_mmfast.runtime import vram
@@ -261,6 +294,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["burst_4k"] = burst(clip4k, n_burst, min(64, n_burst), budget, args.fps, nv, nv_dev) if n_burst else None
         result["targets"] = _targets(result["ratios_nvdec_over_pyav"], result["burst_4k"])
         result["fallbacks"] = nvdec_backend.fallbacks()
+        result["fallback_examples"] = nvdec_backend.fallback_examples()
         result["session_pool_burst"] = vars(vram.session_pool(0, "nvdec", object).stats)
     result["total_s"] = round(time.perf_counter() - t_start, 1)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -153,9 +153,27 @@ def test_batches_hold_at_most_batch_frames_and_cover_each_target_once(fake, monk
 
 
 def test_identity_problem_names_the_first_wrong_frame():
+    from fractions import Fraction
+
     assert identity_problem([1, 5], [10, 50], [10, 50]) is None
     assert identity_problem([1, 5], [10], [10, 50]) == "identity: NVDEC returned 1 of 2 frames asked for"
     assert identity_problem([1, 5], [10, 60], [10, 50]).startswith("identity: frame 5 came back with pts 60")
+    tb = Fraction(1, 15360)  # 30 fps: 512 ticks a frame
+    want = [512 * 1, 512 * 5, 512 * 7]
+    assert identity_problem([1, 5, 7], [33, 167, 233], want, tb) is None  # ms, rounded
+    assert identity_problem([1, 5, 7], [33, 166, 233], want, tb) is None  # ms, truncated
+    assert identity_problem([1, 5, 7], [67, 200, 267], want, tb).startswith("identity: frame 1")  # one frame later, in ms
+    assert identity_problem([1, 5, 7], [33, 167, 233], want) is not None  # no time base: only exact pts match
+
+
+def test_pts_in_milliseconds_still_identify_the_frames(fake, no_leaks):
+    fake.FAULTS.pts_in_ms = True
+    a, b = both(clip_bytes(clip()), fps=10)
+    assert np.array_equal(a.frames, b.frames) and nvdec_backend.fallbacks() == {}
+    fake.FAULTS.pts_shift = 1
+    both(clip_bytes(clip()), fps=10)
+    assert nvdec_backend.fallbacks() == {"identity": 1}
+    assert "NVDEC pts of this batch" in nvdec_backend.fallback_examples()["identity"]
 
 
 # ---- fallbacks: decisions, counted, logged once, same result as pyav ------------------------

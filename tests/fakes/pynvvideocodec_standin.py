@@ -43,6 +43,7 @@ class Faults:
     short_by: int = 0  # get_batch_frames_by_index returns this many frames fewer
     raise_on_decode: str | None = None  # get_batch_frames_by_index raises RuntimeError(this)
     raise_on_open: str | None = None  # the constructor raises RuntimeError(this)
+    pts_in_ms: bool = False  # getPTS() in milliseconds (as the Video Codec SDK's demuxer scales them)
 
 
 @dataclass
@@ -100,7 +101,7 @@ class StreamMetadata:
     codec_name: str
 
 
-def _decode_all(source: str | bytes) -> tuple[list[np.ndarray], list[int], StreamMetadata]:
+def _decode_all(source: str | bytes) -> tuple[list[np.ndarray], list[int], StreamMetadata, float]:
     import av
 
     with av.open(source if isinstance(source, str) else io.BytesIO(source)) as c:
@@ -109,7 +110,7 @@ def _decode_all(source: str | bytes) -> tuple[list[np.ndarray], list[int], Strea
         rate = float(s.average_rate or 0)
         meta = StreamMetadata(s.codec_context.width, s.codec_context.height, int(s.frames or len(frames)),
                               rate, float(s.duration * s.time_base) if s.duration else 0.0, s.codec_context.name)
-    return [f for _, f in frames], [int(p) for p, _ in frames], meta
+    return [f for _, f in frames], [int(p) for p, _ in frames], meta, float(s.time_base)
 
 
 class SimpleDecoder:
@@ -131,7 +132,7 @@ class SimpleDecoder:
         weakref.finalize(self, _gone)
 
     def _load(self, source: str | bytes) -> None:
-        self._frames, self._pts, self._meta = _decode_all(source)
+        self._frames, self._pts, self._meta, self._tb = _decode_all(source)
 
     def __len__(self) -> int:
         return self._meta.num_frames + FAULTS.count_offset
@@ -158,8 +159,11 @@ class SimpleDecoder:
             STATS.batches += 1
             STATS.batch_sizes.append(len(picked))
         n = len(self._frames)
-        out = [DecodedFrame(self._frames[min(i + FAULTS.pts_shift, n - 1)], self._pts[min(i + FAULTS.pts_shift, n - 1)])
-               for i in picked]
+        out = []
+        for i in picked:
+            j = min(i + FAULTS.pts_shift, n - 1)
+            pts = round(self._pts[j] * self._tb * 1000) if FAULTS.pts_in_ms else self._pts[j]
+            out.append(DecodedFrame(self._frames[j], pts))
         return out[: len(out) - FAULTS.short_by] if FAULTS.short_by else out
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .source import MediaSource
@@ -34,6 +35,7 @@ class CodecFacts:
     width: int
     height: int
     rotation: int = 0  # display rotation in degrees (a container display matrix)
+    time_base: Fraction | None = field(default=None, compare=False)  # of the stream's pts
 
 
 # codec -> (max width, max height, min width, min height, bit depths it decodes)
@@ -89,6 +91,7 @@ def probe(source: MediaSource) -> CodecFacts:
             codec=cc.name, profile=cc.profile, pix_fmt=fmt.name if fmt else "?",
             bit_depth=max((c.bits for c in fmt.components), default=8) if fmt else 8,
             chroma=_chroma(fmt.name) if fmt else "?", width=int(cc.width), height=int(cc.height), rotation=rotation,
+            time_base=Fraction(stream.time_base) if stream.time_base else None,
         )  # fmt: skip
 
 

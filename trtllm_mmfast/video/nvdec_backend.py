@@ -39,6 +39,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,16 @@ from ._nvdec_memory import DeviceSpec, copy_into, to_device
 from .backend import HOST, Allocator, Decoded, FrameSink, frame_nbytes
 from .source import MediaSource
 
-__all__ = ["BACKEND", "BATCH_FRAMES", "NvdecBackend", "fallbacks", "plan_batches", "reset_fallbacks"]
+__all__ = [
+    "BACKEND",
+    "BATCH_FRAMES",
+    "NvdecBackend",
+    "fallback_examples",
+    "fallbacks",
+    "identity_problem",
+    "plan_batches",
+    "reset_fallbacks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +87,7 @@ def cuda_reason() -> str | None:
 # ---- fallbacks: counted per kind, logged once per kind --------------------------------------
 
 _fallbacks: Counter[str] = Counter()
-_logged: set[str] = set()
+_logged: dict[str, str] = {}  # kind -> the first reason of that kind (logged)
 _fallback_lock = threading.Lock()
 
 
@@ -85,6 +95,12 @@ def fallbacks() -> dict[str, int]:
     """Requests decoded on the CPU instead, by kind (codec, bit_depth, damaged, identity, ...)."""
     with _fallback_lock:
         return dict(_fallbacks)
+
+
+def fallback_examples() -> dict[str, str]:
+    """The first reason of each fallback kind (what was logged): for diagnosis and benchmarks."""
+    with _fallback_lock:
+        return dict(_logged)
 
 
 def reset_fallbacks() -> None:
@@ -98,7 +114,7 @@ def _record_fallback(reason: str, label: str) -> None:
     with _fallback_lock:
         _fallbacks[kind] += 1
         first = kind not in _logged
-        _logged.add(kind)
+        _logged.setdefault(kind, reason)
     if first:
         log.warning("nvdec: %s: %s; such requests decode on the CPU backend (logged once; see fallbacks())", label, reason)
 
@@ -114,15 +130,33 @@ def plan_batches(targets: list[int], batch_frames: int = BATCH_FRAMES) -> list[l
     return [targets[i : i + batch_frames] for i in range(0, len(targets), batch_frames)]
 
 
-def identity_problem(batch: list[int], got_pts: list[int | None], want_pts: list[int]) -> str | None:
-    """None when NVDEC returned exactly the frames of ``batch`` (by pts), else what differs."""
+# Units a decoder may report pts in besides the stream's time base (NVIDIA's Video Codec SDK demuxer
+# scales pts to a "user timescale", 1000 Hz by default): each within one unit of the exact time.
+PTS_UNITS = (("ms", 1000), ("us", 1_000_000), ("90kHz", 90_000))
+
+
+def identity_problem(
+    batch: list[int], got_pts: list[int | None], want_pts: list[int], time_base: Fraction | None = None
+) -> str | None:
+    """None when NVDEC returned exactly the frames of ``batch``, else what differs.
+
+    ``want_pts``: the CPU probe's pts (in ``time_base``) of each frame. A frame matches when its pts
+    is the same, or, for the whole batch in one of ``PTS_UNITS``, within one unit of the same time
+    (frames less than 2 units apart could not be told apart: fps above 500 for ms, never in practice).
+    """
     if len(got_pts) != len(batch):
         return f"identity: NVDEC returned {len(got_pts)} of {len(batch)} frames asked for"
-    bad = [(t, g, w) for t, g, w in zip(batch, got_pts, want_pts) if g != w]
-    if bad:
-        t, g, w = bad[0]
-        return f"identity: frame {t} came back with pts {g}, its presentation-order pts is {w} ({len(bad)} differ)"
-    return None
+    if list(got_pts) == list(want_pts):
+        return None
+    if time_base is not None and None not in got_pts:
+        for _, scale in PTS_UNITS:
+            if all(abs(g - w * time_base * scale) <= 1 for g, w in zip(got_pts, want_pts)):  # type: ignore[operator]
+                return None
+    t, g, w = next((t, g, w) for t, g, w in zip(batch, got_pts, want_pts) if g != w)
+    return (
+        f"identity: frame {t} came back with pts {g}, its presentation-order pts is {w}"
+        f" (time base {time_base}; NVDEC pts of this batch: {list(got_pts)[:4]}, expected {list(want_pts)[:4]})"
+    )
 
 
 class _Session:
@@ -162,6 +196,7 @@ class _NvdecVideo:
 
         self._source, self._backend, self._gpu = source, backend, gpu
         self._spill: str | None = None
+        self.time_base: Fraction | None = None  # of the stream's pts (from ``probe``)
         self._cpu = pyav_backend.BACKEND.open(source, decoder_threads=decoder_threads)
         try:
             self.info = self._cpu.info
@@ -180,6 +215,7 @@ class _NvdecVideo:
             facts = probe(self._source)
         except Exception as e:  # noqa: BLE001 - the CPU probe opened it: any failure here -> CPU
             return f"probe: {type(e).__name__}: {e}"
+        self.time_base = facts.time_base
         return fallback_reason(facts, self._backend.caps)
 
     def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
@@ -254,7 +290,7 @@ class _NvdecVideo:
 
         frames = decoder.get_batch_frames_by_index(batch)
         got = [int(f.getPTS()) if hasattr(f, "getPTS") else None for f in frames]
-        problem = identity_problem(batch, got, want)
+        problem = identity_problem(batch, got, want, self.time_base)
         if problem:
             raise _Refused(problem)
         shape = (self.info.height, self.info.width, 3)
