@@ -12,7 +12,8 @@ image formats:
   channels-first view (``processors._images.image_inputs``).
 Median ms of the load and of the processor call (the modes interleaved in one process,
 torch at one thread as in TensorRT-LLM's input-processor threads with trtllm-mmfast), peak
-extra RSS over three calls (each case in its own process), and whether the model inputs (input_ids, pixel_values, image_grid_thw)
+extra RSS of the loader alone and of loader + processor over three calls (each case in its
+own process), and whether the model inputs (input_ids, pixel_values, image_grid_thw)
 are byte-identical to the stock mode of the same format.
 
     python perf/bench_images.py [--repeats 7] [--out results/bench_images.json]
@@ -119,8 +120,9 @@ def run_times(name: str, repeats: int) -> list[dict]:
     } for m in MODES]
 
 
-def run_rss(mode: str, name: str, repeats: int = 3) -> float:
-    """Peak extra RSS (MiB) of one (mode, image) over a few calls, in this (fresh) process."""
+def run_rss(mode: str, name: str, repeats: int = 3) -> dict[str, float]:
+    """Peak extra RSS (MiB) of one (mode, image) in this (fresh) process: of the loader alone
+    (what the image-loader hook changes) and of loader + processor call."""
     import torch
 
     from trtllm_mmfast.bench._common import PeakRss
@@ -128,15 +130,19 @@ def run_rss(mode: str, name: str, repeats: int = 3) -> float:
     torch.set_num_threads(1)
     data, load, process = _case(mode, name)
     process(load(data))
-    with PeakRss() as rss:
+    with PeakRss() as only_load:
+        for _ in range(repeats):
+            img = load(data)
+            del img
+    with PeakRss() as both:
         for _ in range(repeats):
             process(load(data))
-    return rss.mib
+    return {"load_peak_mib": only_load.mib, "peak_extra_rss_mib": both.mib}
 
 
 def print_table(rows: list[dict]) -> None:
-    print("| image | mode | load ms | processor ms | total ms | vs stock | peak MiB | grid | same as stock |")
-    print("|---|---|---:|---:|---:|---:|---:|---|---|")
+    print("| image | mode | load ms | load vs stock | processor ms | total ms | total vs stock | load peak MiB | peak MiB | grid | same as stock |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for name in IMAGES:
         by = {r["mode"]: r for r in rows if r["image"] == name}
         for m in MODES:
@@ -145,9 +151,10 @@ def print_table(rows: list[dict]) -> None:
                 continue
             base = by.get("stock-pt" if m.endswith("-pt") else "stock-pil")
             vs = f"{r['total_ms'] / base['total_ms']:.2f}" if base else "-"
+            lvs = f"{r['load_ms'] / base['load_ms']:.2f}" if base else "-"
             same = "-" if base is None else ("yes" if r["inputs_digest"] == base["inputs_digest"] else "NO")
-            print(f"| {name} | {m} | {r['load_ms']:.1f} | {r['process_ms']:.1f} | {r['total_ms']:.1f} | {vs} "
-                  f"| {r['peak_extra_rss_mib']} | {r['grid_thw']} | {same} |")
+            print(f"| {name} | {m} | {r['load_ms']:.1f} | {lvs} | {r['process_ms']:.1f} | {r['total_ms']:.1f} | {vs} "
+                  f"| {r['load_peak_mib']} | {r['peak_extra_rss_mib']} | {r['grid_thw']} | {same} |")
 
 
 def main() -> None:
@@ -174,7 +181,7 @@ def main() -> None:
     rows = []
     for name in args.images:
         for row in child("--times", name):  # type: ignore[union-attr]
-            row["peak_extra_rss_mib"] = child("--rss", row["mode"], name)
+            row.update(child("--rss", row["mode"], name))  # type: ignore[arg-type]
             rows.append(row)
     print(f"\nOne image -> Qwen-VL model inputs (tiny processor, median of {args.repeats}, interleaved)\n")
     print_table([r for r in rows if r["image"] in args.images])
