@@ -193,6 +193,7 @@ def _png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns at open; we refuse
 def test_limits(no_leaks):
     small = IMAGES["jpeg_odd_size"]  # 53 x 37
     with pytest.raises(MediaTooLargeError) as e:

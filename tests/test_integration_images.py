@@ -240,6 +240,7 @@ def test_v1_2_stock_paths_are_counted(monkeypatch):
     assert mmfast.stats()["stock_fallback.image_http"] == 1
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_bad_images_and_policy_give_typed_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("TRTLLM_MMFAST_ALLOWED_MEDIA_ROOTS", raising=False)
     path = tmp_path / "x.png"

@@ -15,7 +15,6 @@ is applied. We run the same PIL calls (the same pixels by construction), then:
 from __future__ import annotations
 
 import io
-import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -50,10 +49,8 @@ def open_rgb(data: bytes, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, label: 
     if not data:
         raise InvalidMediaError(f"empty input: {label} has 0 bytes")
     limits.check_bytes(len(data), label)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
-            im = Image.open(io.BytesIO(data))
+    try:  # (no warnings.catch_warnings: it is not thread-safe; decodes run in a pool)
+        im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise MediaTooLargeError(f"{label}: {e}", field="PIL.Image.MAX_IMAGE_PIXELS", limit=2 * (Image.MAX_IMAGE_PIXELS or 0)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
@@ -61,10 +58,8 @@ def open_rgb(data: bytes, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, label: 
     width, height = im.size
     limits.check_pixels(width, height, label)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
-            im.load()
-            return _to_rgb(im)
+        im.load()
+        return _to_rgb(im)
     except Image.DecompressionBombError as e:
         raise MediaTooLargeError(f"{label}: {e}", field="PIL.Image.MAX_IMAGE_PIXELS") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:

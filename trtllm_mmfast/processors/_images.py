@@ -14,7 +14,6 @@ the processor resizes float and uint8 images with different rounding.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,9 +33,7 @@ def image_inputs(images: Sequence[Any]) -> list[Any]:
 
     out: list[Any] = []
     for x in images:
-        if is_uint8_hwc(x):
-            with warnings.catch_warnings():  # a read-only array: the view is only read
-                warnings.simplefilter("ignore", UserWarning)
-                x = torch.from_numpy(x).permute(2, 0, 1)
+        if is_uint8_hwc(x):  # (a read-only array makes torch warn once per process; it is only read)
+            x = torch.from_numpy(x).permute(2, 0, 1)
         out.append(x)
     return out
