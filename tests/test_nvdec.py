@@ -169,7 +169,7 @@ def test_identity_problem_names_the_first_wrong_frame():
 def test_pts_in_milliseconds_still_identify_the_frames(fake, no_leaks):
     fake.FAULTS.pts_in_ms = True
     a, b = both(clip_bytes(clip()), fps=10)
-    assert np.array_equal(a.frames, b.frames) and nvdec_backend.fallbacks() == {}
+    assert np.array_equal(a.frames, b.frames) and nvdec_backend.fallbacks() == {}, nvdec_backend.fallback_examples()
     fake.FAULTS.pts_shift = 1
     both(clip_bytes(clip()), fps=10)
     assert nvdec_backend.fallbacks() == {"identity": 1}

@@ -110,7 +110,8 @@ def _decode_all(source: str | bytes) -> tuple[list[np.ndarray], list[int], Strea
         rate = float(s.average_rate or 0)
         meta = StreamMetadata(s.codec_context.width, s.codec_context.height, int(s.frames or len(frames)),
                               rate, float(s.duration * s.time_base) if s.duration else 0.0, s.codec_context.name)
-    return [f for _, f in frames], [int(p) for p, _ in frames], meta, float(s.time_base)
+        time_base = float(s.time_base)  # read while the container is open
+    return [f for _, f in frames], [int(p) for p, _ in frames], meta, time_base
 
 
 class SimpleDecoder:
