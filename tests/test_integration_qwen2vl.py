@@ -299,6 +299,36 @@ def test_mm_processor_kwargs_replan_decodes_the_frames_they_ask_for(model, clip,
         assert torch.equal(extra["multimodal_data"]["video"][key], ref[key]), key
 
 
+def test_two_videos_keep_their_own_frames_and_second_per_grid_ts(model, clip, url, mrope_calls):
+    """Two clips of different fps in one request: policy trtllm == stock, policy hf == transformers
+    on both whole clips (Qwen2.5-VL: one second_per_grid_ts per video, from each one's fps)."""
+    other = clip_bytes(ClipSpec(width=64, height=48, num_frames=24, fps=12, gop=12))
+    urls = [url, data_url(other)]
+    with use_standin("main") as trt:
+        mrope_calls.install()
+        stock = process(make_processor(model[1]), [load_sync(trt, u) for u in urls])
+        stock_mrope = mrope_calls[-1]
+        mmfast.enable(video_sampling="trtllm")
+        ours = process(make_processor(model[1]), [load_sync(trt, u) for u in urls])
+        _assert_same_model_inputs(ours, stock, mrope_calls[-1], stock_mrope)
+        mmfast.enable(video_sampling="hf")
+        ids, extra = process(make_processor(model[1]), [load_sync(trt, u) for u in urls])  # every frame, at 8 and 12 fps
+        got = mrope_calls[-1]
+    from transformers import AutoProcessor
+
+    hf = AutoProcessor.from_pretrained(str(model[1]), local_files_only=True)
+    videos = [reference_frames(clip), reference_frames(other)]
+    metas = [{"total_num_frames": len(v), "fps": f, "duration": len(v) / f, "frames_indices": list(range(len(v)))}
+             for v, f in zip(videos, (CLIP.fps, 12))]
+    ref = hf(text=[VIDEO_PLACEHOLDER * 2 + PROMPT_TEXT], videos=videos, video_metadata=metas, return_tensors="pt")
+    assert ids == ref["input_ids"][0].tolist()
+    for key in VIDEO_KEYS:
+        assert torch.equal(extra["multimodal_data"]["video"][key], ref[key]), key
+    if model[0] == "qwen2_5_vl":
+        assert torch.equal(torch.as_tensor(got["second_per_grid_ts"]), torch.as_tensor(ref["second_per_grid_ts"]))
+        assert torch.allclose(torch.as_tensor(ref["second_per_grid_ts"]).float(), torch.tensor([2 / 8, 2 / 12]))
+
+
 # ---- never bypassed: the source hash TensorRT-LLM computes ----------------------------------------
 
 
