@@ -261,6 +261,16 @@ def test_an_nvdec_result_that_cannot_be_trusted_falls_back(fake, fault, kind, no
     assert nvdec_backend.fallbacks() == {kind: 1}
 
 
+def test_host_frames_by_default_so_the_cache_and_callers_of_numpy_work(fake, no_leaks):
+    from trtllm_mmfast.cache import VideoCache
+
+    data, cache = clip_bytes(clip()), VideoCache(64 << 20)
+    first = load_video(data, fps=5, backend=STANDIN, cache=cache)  # no device: numpy, decoded by "NVDEC"
+    again = load_video(data, fps=5, backend=STANDIN, cache=cache)
+    assert isinstance(first.frames, np.ndarray) and np.array_equal(first.frames, load_video(data, fps=5).frames)
+    assert np.array_equal(again.frames, first.frames) and fake.STATS.batches == 1  # the repeat came from the cache
+
+
 def test_bad_input_is_still_invalid_media(fake, no_leaks):
     with pytest.raises(InvalidMediaError):
         load_video(b"not a video at all" * 100, fps=2, backend=STANDIN, device="cpu")

@@ -53,12 +53,12 @@ def load_video(
     ``device``: where the frames live: ``"cpu"`` (numpy; the default), ``"pinned"`` (numpy over
     page-locked host memory), ``"cuda"`` / ``"cuda:N"`` (a uint8 (N, H, W, 3) CUDA tensor, its
     bytes held from that GPU's VRAM budget until freed or ``release_frames``). ``backend="nvdec"``
-    decodes on the GPU (default ``device="cuda"``); a CPU backend's frames are copied there once.
+    decodes on the GPU whatever ``device`` says; a CPU backend's frames are copied to a GPU once.
     To decode more frames of the same source later, use ``open_video`` instead.
     """
     pick = get_sampler(sampler)  # an unknown sampler fails before any I/O
-    if cache is not None and (device not in (None, "cpu") or backend == "nvdec"):
-        raise ValueError(f"cache= holds host frames; it cannot be combined with device={device!r} / backend={backend!r}")
+    if cache is not None and device not in (None, "cpu", "pinned"):
+        raise ValueError(f"cache= holds host frames; it cannot be combined with device={device!r}")
 
     def load(src: Any) -> VideoFrames:
         with open_video(src, backend=backend, limits=limits, decoder_threads=decoder_threads, policy=policy, device=device) as video:

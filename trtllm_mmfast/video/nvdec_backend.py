@@ -13,7 +13,8 @@ known. ``decode(indices)`` asks NVDEC for those frames in batches of ``BATCH_FRA
 unique; repeats are copied by the ``FrameSink``), checks that each returned frame's pts is the
 expected one, and copies it (``torch.from_dlpack``: the library's CUDA RGB frame, zero copy)
 into its slot of the caller's allocator: a CUDA tensor (``device="cuda:N"``), pinned or plain
-host memory. While a batch is held its bytes are reserved from the GPU's VRAM budget, and the
+host memory (the default: numpy, the CPU backends' contract, decoded on GPU
+``TRTLLM_MMFAST_NVDEC_GPU``, default 0). While a batch is held its bytes are reserved from the GPU's VRAM budget, and the
 decoder comes from the GPU's bounded session pool (``runtime.vram``).
 
 Fallback, per request, to the ``pyav`` decode of the same opened source (same indices, same
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MediaTooLargeError
-from ..runtime.vram import free_memory, session_pool, vram_budget
+from ..runtime.vram import cuda_index, free_memory, session_pool, vram_budget
 from ._nvdec_caps import DEFAULT_CAPS, NvdecCaps, fallback_reason, probe
 from ._nvdec_memory import DeviceSpec, copy_into, to_device
 from .backend import HOST, Allocator, Decoded, FrameSink, frame_nbytes
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 
 BATCH_FRAMES = 32  # frames asked of NVDEC at once (and held in VRAM while copied out)
 REUSE_SESSIONS = os.environ.get("TRTLLM_MMFAST_NVDEC_REUSE_SESSIONS", "1") != "0"
+ENV_GPU = "TRTLLM_MMFAST_NVDEC_GPU"  # the GPU that decodes frames meant for host memory
 
 
 def load_library() -> Any:
@@ -318,7 +320,7 @@ class NvdecBackend:
     auto = False  # GPU decode only when asked for
     exact = False  # pixels are NVDEC's colour conversion, within a tolerance of the CPU backends'
     takes_device = True  # ``open(..., device=)``: frames go straight to that memory
-    default_device = "cuda"
+    default_device = "cpu"  # the CPU backends' contract (numpy) unless ``device="cuda:N"`` is asked for
     modules = ("PyNvVideoCodec", "av", "torch")
 
     def __init__(
@@ -355,10 +357,11 @@ class NvdecBackend:
         return self._cuda_check()
 
     def open(self, source: MediaSource, *, decoder_threads: int, device: str | None = None) -> _NvdecVideo:
-        """``device``: where frames go (default ``default_device``); NVDEC decodes on that GPU
-        (GPU 0 for host memory)."""
+        """``device``: where frames go (default host memory); NVDEC decodes on that GPU, or for
+        host memory on GPU ``TRTLLM_MMFAST_NVDEC_GPU`` (default 0)."""
         spec = DeviceSpec.parse(device or self.default_device)
-        return _NvdecVideo(source, self, decoder_threads=decoder_threads, gpu=spec.index or 0)
+        gpu = spec.index if spec.index is not None else cuda_index(os.environ.get(ENV_GPU, "").strip() or 0)
+        return _NvdecVideo(source, self, decoder_threads=decoder_threads, gpu=gpu)
 
 
 BACKEND = NvdecBackend()

@@ -54,7 +54,7 @@ def open_video(
     ``MediaTooLargeError``; an unusable backend, ``BackendUnavailableError``. Close the
     result (``with open_video(...) as video:``) to release the decoder and any temp file.
     ``device``: where decoded frames live (``"cpu"``, ``"pinned"``, ``"cuda"``, ``"cuda:N"``;
-    default ``"cpu"``, ``"cuda"`` for the nvdec backend): see ``OpenedVideo.decode``.
+    default ``"cpu"``): see ``OpenedVideo.decode``. The nvdec backend decodes on a GPU either way.
     """
     from ._nvdec_memory import DeviceSpec
 
