@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -208,19 +209,39 @@ def test_qwen2_vl_sampler_uses_processor_defaults():
         assert len(sampler(total, 30.0, fps=2)) == 10
 
 
-def test_qwen2_vl_frames_follow_torch_float32_arange():
-    # transformers picks torch.arange(0, total, total / n).int(): float32 values, so for long
-    # videos indices differ from the exact floor(i * total / n); ours follow torch's rounding.
+def _long_video_cases(count: int) -> list[tuple[int, int]]:
     import random
 
-    torch = pytest.importorskip("torch")
     rng = random.Random(7)
-    exact_differs = 0
-    for _ in range(400):
+    cases = []
+    for _ in range(count):
         total = rng.randint(1000, 20_000_000)
-        n = 2 * rng.randint(1, min(total, 32768) // 2)
-        want = torch.arange(0, total, total / n).int().numpy()
-        got = qwen2_vl_indices(total, 30.0, num_frames=n)
-        assert np.array_equal(got, want), (total, n)
+        cases.append((total, 2 * rng.randint(1, min(total, 32768) // 2)))
+    return cases
+
+
+def test_qwen2_vl_long_videos_follow_transformers(hf_qwen2_video_processor):
+    # float32 indices: for long videos they differ from the exact floor(i * total / n); ours
+    # are transformers' own, count and rounding included.
+    exact_differs = 0
+    for total, n in _long_video_cases(150):
+        assert _same_as_hf(hf_qwen2_video_processor, total, 30.0, Qwen2VLSampler(), num_frames=n) is None, (total, n)
+        want = qwen2_vl_indices(total, 30.0, num_frames=n)
         exact_differs += not np.array_equal(np.arange(len(want)) * total // n, want)
     assert exact_differs > 0  # the float32 rounding is exercised, not only exact cases
+
+
+@pytest.mark.skipif(
+    __import__("platform").machine().lower() not in ("x86_64", "amd64"), reason="the fallback follows torch's x86 kernel"
+)
+def test_qwen2_vl_without_torch_follows_torchs_x86_kernel(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from trtllm_mmfast.video import sampling
+
+    cases = _long_video_cases(300) + [(t, n) for t in (90, 1001, 216_000) for n in (2, 8, 768) if n <= t]
+    want = {case: torch.arange(0, case[0], case[0] / case[1]).int().numpy() for case in cases}
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    with pytest.raises(ImportError):
+        import torch  # noqa: F401, F811
+    for (total, n), w in want.items():
+        assert np.array_equal(sampling.qwen2_vl_indices(total, 30.0, num_frames=n), w), (total, n)

@@ -72,10 +72,10 @@ def qwen3_vl_indices(
     return np.linspace(0, total_num_frames - 1, num_frames).round().astype(int)
 
 
-def _torch_float_arange_trunc(total: int, step: float) -> np.ndarray:
-    """``torch.arange(0, total, step).int()`` as torch's CPU kernel computes it (float32
-    output: x86's 8-lane vector path over pairs of vectors, a chunk base rounded to float32,
-    the scalar path for the tail; one chunk, i.e. up to 32768 elements), truncated."""
+def _float32_arange_x86(total: int, step: float) -> np.ndarray:
+    """``torch.arange(0, total, step).int()`` as torch's CPU kernel computes it on x86 (float32
+    values: 8-lane vectors taken in pairs, each vector's base rounded to float32 first, the
+    tail one by one; a single chunk, i.e. up to 32768 values), truncated."""
     count = math.ceil(total / step)
     i = np.arange(count, dtype=np.int64)
     nvec = count // 16 * 16
@@ -83,6 +83,17 @@ def _torch_float_arange_trunc(total: int, step: float) -> np.ndarray:
     vec = (base + (i[:nvec] % 8).astype(np.float64) * step).astype(np.float32)
     tail = (i[nvec:].astype(np.float64) * step).astype(np.float32)
     return np.concatenate([vec, tail]).astype(np.int32).astype(int)
+
+
+def _float32_arange(total: int, step: float) -> np.ndarray:
+    """``torch.arange(0, total, step).int()``, the frames transformers' Qwen2-VL picks: torch
+    itself when installed (float32 rounding depends on the CPU's vector width, and for long
+    videos it moves indices), else its x86 rule."""
+    try:
+        import torch
+    except ImportError:
+        return _float32_arange_x86(total, step)
+    return torch.arange(0, total, step).int().numpy().astype(int)
 
 
 def qwen2_vl_indices(
@@ -103,7 +114,8 @@ def qwen2_vl_indices(
     multiple of ``temporal_patch_size`` (Python's ``round``); else an fps (``fps``, else
     ``default_fps``) gives ``total / source_fps * fps`` frames, clamped to ``min_frames``
     and to ``max_frames`` and the total (both floored to that multiple), floored to it.
-    Frames are ``torch.arange(0, total, total / n).int()``. With neither a count nor an fps
+    Frames are ``torch.arange(0, total, total / n).int()`` (float32: computed by torch when it
+    is installed, see ``_float32_arange``). With neither a count nor an fps
     every frame is kept (what the stock processor does when it does not sample). Where
     transformers fails (both given, a count of 0 after rounding, more frames than the
     video has) this raises ValueError.
@@ -129,7 +141,7 @@ def qwen2_vl_indices(
             f"no frames to sample: {total_num_frames} frames at {source_fps} fps give {n} frames "
             f"(a multiple of temporal_patch_size={tps}); ask for more frames or a higher fps"
         )
-    return _torch_float_arange_trunc(total_num_frames, total_num_frames / n)
+    return _float32_arange(total_num_frames, total_num_frames / n)
 
 
 def uniform_indices(
