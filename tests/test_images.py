@@ -172,6 +172,9 @@ def test_image_inputs_views_and_pass_through():
     assert view.data_ptr() == arr.ctypes.data  # no copy
     assert torch.equal(view.permute(1, 2, 0), torch.from_numpy(arr))
     assert out[1] is pil and out[2] is flt and out[3] is gray
+    nested = image_inputs([[arr], [pil, arr]])
+    assert [len(b) for b in nested] == [1, 2] and nested[1][0] is pil
+    assert nested[0][0].data_ptr() == nested[1][1].data_ptr() == arr.ctypes.data
 
 
 def test_sources_give_the_same_pixels(tmp_path):

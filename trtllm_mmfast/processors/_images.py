@@ -28,12 +28,15 @@ def is_uint8_hwc(x: Any) -> bool:
 
 
 def image_inputs(images: Sequence[Any]) -> list[Any]:
-    """``images`` for the HF processor: uint8 HWC arrays as (3, H, W) views, the rest as is."""
+    """``images`` for the HF processor: uint8 HWC arrays as (3, H, W) views, the rest as is
+    (nested lists, the processor's batched form, keep their nesting)."""
     import torch
 
     out: list[Any] = []
     for x in images:
         if is_uint8_hwc(x):  # (a read-only array makes torch warn once per process; it is only read)
             x = torch.from_numpy(x).permute(2, 0, 1)
+        elif isinstance(x, (list, tuple)):  # batched input: one list of images per prompt
+            x = image_inputs(x)
         out.append(x)
     return out
