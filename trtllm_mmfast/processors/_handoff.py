@@ -164,14 +164,18 @@ class FastProcessor:
     FAMILY: ClassVar[Family]
     SAMPLER: ClassVar[Any]  # the family's sampler class (``from_processor(hf)``)
 
-    def __init_subclass__(cls, *, family: str, sampler: Any, **kwargs: Any) -> None:
-        """``class FastX(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSampler)``."""
-        super().__init_subclass__(**kwargs)
-        cls.FAMILY, cls.SAMPLER = FAMILIES[family], sampler
-
     hf: Any
     memo: MergeKwargsMemo | None
     cache: Any = None
+
+    def __init_subclass__(cls, *, family: str | None = None, sampler: Any = None, **kwargs: Any) -> None:
+        """``class FastX(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSampler)``; a subclass
+        of a family's class keeps its family and sampler."""
+        super().__init_subclass__(**kwargs)
+        if family is not None:
+            cls.FAMILY = FAMILIES[family]
+        if sampler is not None:
+            cls.SAMPLER = sampler
 
     def __call__(
         self,
