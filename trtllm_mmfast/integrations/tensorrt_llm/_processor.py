@@ -163,6 +163,22 @@ def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict
             "_identity": identity, **kwargs}
 
 
+def _images_only(fast: Any, text: Any, images: list[Any], mm_processor_kwargs: Any) -> Any:
+    """A request with images and no video: stock's exact HF call (its ``do_rescale`` rule, the
+    request's kwargs verbatim) on the HF processor the fast one wraps, whose ``_merge_kwargs``
+    memo then serves it (images stay as TensorRT-LLM loaded them: float "pt" must stay float)."""
+    cap_torch_threads()
+    count("image_requests")
+    do_rescale = not _is_tensor(images[0])  # TensorRT-LLM's "pt" images are already in [0, 1]
+    return fast._mmfast.hf(text=[text], images=images, videos=None, padding=True, do_rescale=do_rescale,
+                           return_tensors="pt", **(mm_processor_kwargs or {}))
+
+
+def _is_tensor(x: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def make_fast_input_processor(base: type, name: str = "FastQwen3VLInputProcessor") -> type:
     """A subclass of the registered Qwen-VL input processor class ``base`` with the fast ``_preprocess``."""
     from ...processors._video_cache import processor_fingerprint
@@ -183,6 +199,8 @@ def make_fast_input_processor(base: type, name: str = "FastQwen3VLInputProcessor
     # Same signature in 1.2 (via __call__) and main (via call_with_text_prompt).
     def _preprocess(self: Any, text: Any, mm_data: dict[str, Any], mm_processor_kwargs: dict[str, Any]) -> Any:
         clips = [loaded_clip(getattr(vd, "frames", None)) for vd in mm_data.get("video") or []]
+        if self._mmfast is not None and not clips and mm_data.get("image"):
+            return _images_only(self, text, mm_data["image"], mm_processor_kwargs)
         if self._mmfast is None or not clips or any(c is None for c in clips):
             return base._preprocess(self, text, mm_data, mm_processor_kwargs)
         cap_torch_threads()  # TensorRT-LLM's input-processor threads: no oversubscription
