@@ -248,6 +248,7 @@ async def load_video_async(
     cache: VideoCache | None = None,
     revalidate: UrlValidators | None = None,
     resize_for: Any = None,
+    device: str | None = None,
 ) -> VideoFrames:
     """``load_video(source, fps=, num_frames=, sampler=, backend=, limits=, decoder_threads=,
     policy=)`` in the media-load pool, with the frame bytes reserved from a budget.
@@ -268,7 +269,11 @@ async def load_video_async(
     asked with a conditional GET, and a ``304`` is answered from the cache (``video.revalidate``).
     ``resize_for``: frames resized as decoded for that processor (see ``load_video``); the
     budget then reserves the resized frames' bytes (the per-thread full-size scratch is not counted).
+    ``device``: host memory only here (``None`` / ``"cpu"``; ``backend="nvdec"`` decodes on the GPU
+    into it): frames for a GPU come from ``load_video(..., device="cuda:N")`` (its VRAM budget).
     """
+    if device not in (None, "cpu"):
+        raise ValueError(f"load_video_async keeps frames in host memory (its frame budget); got device={device!r}")
     options = dict(
         fps=fps, num_frames=num_frames, sampler=sampler, backend=backend, limits=limits,
         decoder_threads=decoder_threads, policy=policy, cache=cache, resize_for=resize_for,
