@@ -280,14 +280,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             row["backend"] = "nvdec" if backend == nv else backend
             result["load"].append(row)
             print(json.dumps(row), file=sys.stderr)
+            _save(result, args.out)
     if usable:
         if nv == "nvdec":
             result["diagnosis"] = diagnose(data)
         result["pixels"] = pixel_diff(data, args.fps, nv)
         result["ratios_nvdec_over_pyav"] = _ratios(result["load"])
+        result["targets"] = _targets(result["ratios_nvdec_over_pyav"], None)
+        result["fallbacks"] = nvdec_backend.fallbacks()
+        result["fallback_examples"] = nvdec_backend.fallback_examples()
         from trtllm_mmfast.runtime import vram
 
         result["session_pool_load"] = vars(vram.session_pool(0, "nvdec", object).stats)
+        _save(result, args.out)
         n_burst = args.burst if args.burst is not None else (8 if args.quick else 256)
         clip4k = moving_clip(*(QUICK_4K if args.quick else CLIP_4K)) if n_burst else b""
         budget = int(args.burst_budget_gib * 2**30)
@@ -297,11 +302,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["fallback_examples"] = nvdec_backend.fallback_examples()
         result["session_pool_burst"] = vars(vram.session_pool(0, "nvdec", object).stats)
     result["total_s"] = round(time.perf_counter() - t_start, 1)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, default=str)
+    _save(result, args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     return result
+
+
+def _save(result: dict[str, Any], path: str) -> None:
+    """Write what is measured so far (a run cut short by a timeout still leaves its figures)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(result, f, indent=2, default=str)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

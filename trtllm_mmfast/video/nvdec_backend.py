@@ -176,9 +176,10 @@ class _Session:
         )  # fmt: skip
 
     def open(self, target: str | bytes) -> Any:
+        """The decoder, pointed at ``target`` (always re-pointed: a path may name new bytes)."""
         if isinstance(target, bytes) or self.decoder is None:
             self.decoder = self._make(target)
-        elif target != self.source:
+        else:
             try:
                 self.decoder.reconfigure_decoder(target)
             except Exception:  # a source this decoder cannot be re-pointed at: a new one
