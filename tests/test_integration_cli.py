@@ -135,6 +135,6 @@ def test_info_shows_generation_and_planned_hooks(trtllm, runner):
     data = json.loads(runner.invoke(main, ["info", "--json"]).output)["tensorrt_llm"]
     assert data["installed"] and data["dry_run"] and data["generation"] == generation
     assert [h["name"] for h in data["hooks"]] == [
-        "video_loader", "media_load_pool", "input_processing_pool", "qwen3_vl_input_processor", "qwen2_vl_input_processor",
+        "video_loader", "image_loader", "media_load_pool", "input_processing_pool", "qwen3_vl_input_processor", "qwen2_vl_input_processor",
         "event_loop",
     ]

@@ -28,6 +28,7 @@ from trtllm_standins.standin import GENERATIONS, make_model_dir, use_standin
 
 _MAIN_STATUS = {
     "video_loader": "applied",
+    "image_loader": "applied",
     "media_load_pool": "applied",
     "input_processing_pool": "already native",
     "qwen3_vl_input_processor": "applied",
@@ -38,6 +39,7 @@ EXPECTED_STATUS = {
     "main_2026h1": _MAIN_STATUS,
     "v1_2": {
         "video_loader": "applied",
+        "image_loader": "applied",
         "media_load_pool": "applied",
         "input_processing_pool": "not found",
         "qwen3_vl_input_processor": "applied",
@@ -46,6 +48,7 @@ EXPECTED_STATUS = {
     },
     "main": {
         "video_loader": "applied",
+        "image_loader": "applied",
         "media_load_pool": "applied",
         "input_processing_pool": "already native",
         "qwen3_vl_input_processor": "applied",
@@ -128,7 +131,7 @@ def test_enable_applies_every_hook_and_disable_restores_them(trtllm):
         assert isinstance(after["registry"], types.MappingProxyType)
         assert after["registry"]["video"] is not media_io.VideoMediaIO
         assert issubclass(after["registry"]["video"], media_io.VideoMediaIO)
-        assert after["registry"]["image"] is media_io.ImageMediaIO
+        assert after["registry"]["image"] is not media_io.ImageMediaIO and issubclass(after["registry"]["image"], media_io.ImageMediaIO)
         assert after["chat_registry"] is after["registry"] is after["inputs_registry"]
         assert after["executor"] is not None and after["executor"] is not before["executor"]
         assert after["policy"] is before["policy"]
@@ -484,4 +487,4 @@ def test_report_lists_each_hook(trtllm):
     with pytest.raises(KeyError, match="no hook"):
         report["nope"]
     d = report.as_dict()
-    assert d["generation"] in ("1.2", "main") and len(d["hooks"]) == 6
+    assert d["generation"] in ("1.2", "main") and len(d["hooks"]) == 7

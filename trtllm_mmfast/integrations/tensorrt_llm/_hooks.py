@@ -34,6 +34,8 @@ from typing import Any
 
 from . import _loader
 from ._detect import Target, import_optional
+from ._image_loader import image_loader
+from ._patch import set_attr, swap_media_io
 from ._processor_hook import input_processor_actions
 from ._report import Action, Hook
 
@@ -43,50 +45,16 @@ log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 
 _MISSING: Any = object()
 
-
-def set_attr(obj: Any, name: str, new: Any, *, quiet: bool = False) -> Callable[[], None]:
-    """``setattr`` that returns its undo; the undo leaves a value someone set after us alone."""
-    old = vars(obj).get(name, _MISSING)
-    setattr(obj, name, new)
-
-    def undo() -> None:
-        if vars(obj).get(name, _MISSING) is not new:
-            (log.debug if quiet else log.warning)(
-                "%s.%s was replaced after trtllm-mmfast hooked it; left as is", getattr(obj, "__name__", obj), name
-            )
-            return
-        if old is _MISSING:
-            delattr(obj, name)
-        else:
-            setattr(obj, name, old)
-
-    return undo
-
-
 def _video_loader(t: Target) -> Action:
     if t.generation == "1.2":
         return Action(
             Hook("video_loader", "applied", "tensorrt_llm.serve.chat_utils.async_load_video -> trtllm-mmfast loader"),
             lambda: set_attr(t.chat_utils, "async_load_video", _loader.make_async_load_video(t.video_data)),
         )
-    media_io = t.media_io
-    original = media_io.MEDIA_IO_REGISTRY  # type: ignore[union-attr]
+    original = t.media_io.MEDIA_IO_REGISTRY  # type: ignore[union-attr]
 
     def apply() -> Callable[[], None]:
-        fast = _loader.make_video_media_io(original["video"], t.video_data)
-        new = types.MappingProxyType({**original, "video": fast})
-        holders = [media_io, t.chat_utils] + [
-            m
-            for n, m in list(sys.modules.items())
-            if n.startswith("tensorrt_llm.") and m not in (media_io, t.chat_utils) and vars(m).get("MEDIA_IO_REGISTRY") is original
-        ]
-        undos = [set_attr(m, "MEDIA_IO_REGISTRY", new) for m in holders]
-
-        def undo() -> None:
-            for u in reversed(undos):
-                u()
-
-        return undo
+        return swap_media_io(t.media_io, t.chat_utils, "video", lambda cls: _loader.make_video_media_io(cls, t.video_data))
 
     hashing = "raw_bytes_hash = BLAKE3 of the source" if t.has_source_hash else "no raw_bytes_hash in this VideoData"
     return Action(
@@ -178,5 +146,5 @@ def _event_loop(t: Target, install_uvloop: bool) -> Action:
 
 
 def build(t: Target, media_workers: int, install_uvloop: bool) -> list[Action]:
-    return [_video_loader(t), _media_pool(t, media_workers), _input_pool(t), *input_processor_actions(t),
+    return [_video_loader(t), image_loader(t), _media_pool(t, media_workers), _input_pool(t), *input_processor_actions(t),
             _event_loop(t, install_uvloop)]

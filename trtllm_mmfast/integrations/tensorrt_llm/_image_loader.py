@@ -28,10 +28,7 @@ import base64
 import binascii
 import inspect
 import logging
-import sys
-import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,21 +38,15 @@ from ...image.limits import DEFAULT_IMAGE_LIMITS
 from ...image.source import data_url_bytes, file_url_path, path_bytes
 from ...video.policy import server_policy
 from ._detect import Target
-from ._report import Hook
+from ._patch import set_attr, swap_media_io
+from ._report import Action, Hook
 from ._settings import count, fallback
 
-__all__ = ["IMAGE_FORMATS", "ImageLoaderAction", "decode_as", "image_loader", "make_async_load_image", "make_image_media_io"]
+__all__ = ["IMAGE_FORMATS", "decode_as", "image_loader", "make_async_load_image", "make_image_media_io"]
 
 log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 
 IMAGE_FORMATS = ("pt", "pil")  # the formats whose stock output we reproduce bit for bit
-_MISSING: Any = object()
-
-
-@dataclass
-class ImageLoaderAction:
-    hook: Hook
-    apply: Callable[[], Callable[[], None]] | None = None  # returns its undo
 
 
 def decode_as(data: bytes, label: str, format: str, device: str = "cpu") -> Any:
@@ -142,55 +133,25 @@ def make_async_load_image(stock: Callable[..., Any]) -> Callable[..., Any]:
     return async_load_image
 
 
-def _set(obj: Any, name: str, new: Any) -> Callable[[], None]:
-    old = vars(obj).get(name, _MISSING)
-    setattr(obj, name, new)
-
-    def undo() -> None:
-        if vars(obj).get(name, _MISSING) is not new:
-            log.warning("%s.%s was replaced after trtllm-mmfast hooked it; left as is", getattr(obj, "__name__", obj), name)
-        elif old is _MISSING:
-            delattr(obj, name)
-        else:
-            setattr(obj, name, old)
-
-    return undo
-
-
 def _main_apply(t: Target) -> Callable[[], None]:
-    media_io = t.media_io
-    current = media_io.MEDIA_IO_REGISTRY  # read now: the video hook may have replaced it already
-    fast = make_image_media_io(current["image"])
-    new = types.MappingProxyType({**current, "image": fast})
-    holders = [media_io, t.chat_utils] + [
-        m
-        for n, m in list(sys.modules.items())
-        if n.startswith("tensorrt_llm.") and m not in (media_io, t.chat_utils) and vars(m).get("MEDIA_IO_REGISTRY") is current
-    ]
-    undos = [_set(m, "MEDIA_IO_REGISTRY", new) for m in holders if vars(m).get("MEDIA_IO_REGISTRY") is current]
-
-    def undo() -> None:
-        for u in reversed(undos):
-            u()
-
-    return undo
+    return swap_media_io(t.media_io, t.chat_utils, "image", make_image_media_io)
 
 
-def image_loader(t: Target) -> ImageLoaderAction:
+def image_loader(t: Target) -> Action:
     """The image-loader hook point of ``t`` (``not found`` where the installed one has none)."""
     name = "image_loader"
     if t.generation == "1.2":
         stock = getattr(t.chat_utils, "async_load_image", None)
         if not inspect.iscoroutinefunction(stock):
-            return ImageLoaderAction(Hook(name, "not found", "tensorrt_llm.serve.chat_utils.async_load_image (async def) not found"))
-        return ImageLoaderAction(
+            return Action(Hook(name, "not found", "tensorrt_llm.serve.chat_utils.async_load_image (async def) not found"))
+        return Action(
             Hook(name, "applied", "tensorrt_llm.serve.chat_utils.async_load_image -> trtllm-mmfast loader (decoded off the event loop)"),
-            lambda: _set(t.chat_utils, "async_load_image", make_async_load_image(stock)),
+            lambda: set_attr(t.chat_utils, "async_load_image", make_async_load_image(stock)),
         )
     registry = getattr(t.media_io, "MEDIA_IO_REGISTRY", None)
     base = getattr(t.media_io, "ImageMediaIO", None)
     image_io = registry.get("image") if registry is not None else None
     if not (isinstance(base, type) and isinstance(image_io, type) and issubclass(image_io, base)):
-        return ImageLoaderAction(Hook(name, "not found", "media_io.ImageMediaIO / MEDIA_IO_REGISTRY['image'] not found"))
+        return Action(Hook(name, "not found", "media_io.ImageMediaIO / MEDIA_IO_REGISTRY['image'] not found"))
     detail = f"MEDIA_IO_REGISTRY['image']: {image_io.__name__} -> FastImageMediaIO (formats {', '.join(IMAGE_FORMATS)})"
-    return ImageLoaderAction(Hook(name, "applied", detail), lambda: _main_apply(t))
+    return Action(Hook(name, "applied", detail), lambda: _main_apply(t))
