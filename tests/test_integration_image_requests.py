@@ -73,3 +73,42 @@ def test_image_only_requests_equal_stock_through_the_memo(generation, model_type
     if "mrope_config" in stock["multimodal_data"]:
         for key, value in stock["multimodal_data"]["mrope_config"].items():
             assert torch.equal(extra["multimodal_data"]["mrope_config"][key], value), key
+
+
+@pytest.mark.parametrize("generation", ["v1_2", "main"])
+@pytest.mark.parametrize("sampling", ["trtllm", "hf"])
+def test_mixed_pt_images_and_video_follow_stocks_one_rescale_flag(generation, sampling, tmp_path):
+    """Stock hands the HF processor ONE ``do_rescale``: False when the first image is a "pt"
+    tensor, also for main's uint8 "np" video frames (left unscaled). Policy ``trtllm`` gives
+    exactly that; policy ``hf`` rescales our uint8 frames as transformers would."""
+    from conftest import clip_bytes
+    from trtllm_harness import data_url
+    from trtllm_mmfast.synth import ClipSpec
+
+    clip = data_url(clip_bytes(ClipSpec(width=64, height=48, num_frames=50, fps=25, gop=25)))
+    msgs = [{"role": "user", "content": [MESSAGES[0]["content"][0], {"type": "video_url", "video_url": {"url": clip}},
+                                         {"type": "text", "text": "What is shown?"}]}]
+    with use_standin(generation) as trt:
+        model_dir = make_model_dir(tmp_path / "m")
+
+        def chat(processor):
+            srv = server(trt, processor)
+            try:
+                return asyncio.run(srv.chat_multimodal(msgs))
+            finally:
+                if hasattr(srv, "shutdown"):
+                    srv.shutdown()
+
+        stock_ids, stock = chat(make_processor(model_dir))
+        mmfast.enable(video_sampling=sampling)
+        try:
+            ids, extra = chat(make_processor(model_dir))
+        finally:
+            mmfast.disable()
+    got, want = extra["multimodal_data"], stock["multimodal_data"]
+    assert torch.equal(got["image"]["pixel_values"], want["image"]["pixel_values"])
+    same_video = torch.equal(got["video"]["pixel_values_videos"], want["video"]["pixel_values_videos"])
+    if sampling == "trtllm":
+        assert ids == stock_ids and same_video
+    elif generation == "main":  # hf: our frames rescaled, stock's unscaled uint8 frames differ
+        assert not same_video and float(got["video"]["pixel_values_videos"].abs().max()) < 10

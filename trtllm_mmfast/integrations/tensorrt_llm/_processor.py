@@ -159,6 +159,10 @@ def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict
     if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
         # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
         kwargs["images_kwargs"] = {**kwargs.get("images_kwargs", {}), "do_rescale": False}
+        if settings.video_sampling == "trtllm" and not _is_float_tensor(videos[0]):
+            # Stock's one do_rescale flag (False: the first image is a tensor) reaches its uint8
+            # "np" video frames too, which it then leaves unscaled: policy trtllm gives that.
+            kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
     return {"text": [text], "images": images, "videos": videos, "padding": True, "return_tensors": "pt",
             "_identity": identity, **kwargs}
 
