@@ -443,7 +443,7 @@ def test_tensor_frames_and_device_kwarg_pass_through_the_fast_processor(small_cl
     from trtllm_mmfast.processors.tiny import tiny_processor
     from trtllm_mmfast.types import VideoFrames
 
-    fast = wrap(tiny_processor("qwen3_vl"))
+    fast = wrap(tiny_processor())
     video = load_video(small_clip, fps=2)
     as_tensor = VideoFrames(torch.from_numpy(video.frames.copy()), video.metadata)
     text = "<|vision_start|><|video_pad|><|vision_end|>describe"
@@ -494,7 +494,7 @@ def test_cuda_processor_outputs_within_tolerance_of_the_cpu_path():
     from trtllm_mmfast.processors.qwen3_vl import wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
 
-    fast = wrap(tiny_processor("qwen3_vl"))
+    fast = wrap(tiny_processor())
     data = clip_bytes(clip(width=320, height=240))
     text = "<|vision_start|><|video_pad|><|vision_end|>describe"
     kw = {"return_tensors": "pt"}
