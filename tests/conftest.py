@@ -120,9 +120,16 @@ def _open_fds() -> dict[int, str]:
     return out
 
 
+def _repo_entries() -> set[str]:
+    """Top-level entries of the checkout (tests write under tmp_path, never here)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {e for e in os.listdir(root) if e not in (".pytest_cache", "__pycache__", "results")}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_leak_check():
-    """After the whole run: no new file descriptors, no mmfast-* temp files, no mmfast-* threads.
+    """After the whole run: no new file descriptors, no mmfast-* temp files, no mmfast-* threads,
+    no file written into the checkout.
 
     Native libraries are imported first, so what they open once at import is not counted; the
     runtime pools are shut down (as at interpreter exit) before threads are counted.
@@ -140,6 +147,7 @@ def session_leak_check():
     except ImportError:
         pass
     fds_before, (_, tmp_before) = _open_fds(), snapshot_resources()
+    repo_before = _repo_entries()
     yield
     from trtllm_mmfast.runtime import executors
 
@@ -154,6 +162,8 @@ def session_leak_check():
         problems.append(f"temp files left behind: {sorted(tmp_after - tmp_before)}")
     if leaked_fds:
         problems.append(f"file descriptors left open: {leaked_fds}")
+    if _repo_entries() - repo_before:
+        problems.append(f"files written into the checkout: {sorted(_repo_entries() - repo_before)}")
     if _mmfast_threads():
         problems.append(f"threads still running: {sorted(_mmfast_threads())}")
     if problems:
