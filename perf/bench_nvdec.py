@@ -100,6 +100,14 @@ class VramSampler:
             self._thread.join()
 
 
+def _cuda_visible() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
 def one_request(data: bytes, backend: str, fps: float, device: str | None) -> int:
     """One request; the frames are dropped at once (their VRAM budget goes back)."""
     from trtllm_mmfast.runtime import release_frames
@@ -112,7 +120,7 @@ def one_request(data: bytes, backend: str, fps: float, device: str | None) -> in
 
 def load_run(data: bytes, backend: str, clients: int, per_client: int, fps: float, device: str | None) -> dict[str, Any]:
     """``clients`` closed-loop threads, ``per_client`` requests each: throughput, latency, CPU, VRAM."""
-    gpu = bool(device and device.startswith("cuda"))
+    gpu = bool(device and device.startswith("cuda")) and _cuda_visible()  # VRAM figures where there is a GPU
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()

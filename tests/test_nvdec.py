@@ -364,17 +364,55 @@ def test_vram_budget_default_and_configuration(monkeypatch):
     vram.reset()
 
 
-def test_a_burst_waits_for_the_budget_instead_of_exceeding_it(fake, monkeypatch, no_leaks):
-    monkeypatch.setattr(fake.BACKEND, "batch_frames", 2)
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """STAND-IN for a GPU's memory: ``CudaAllocator`` hands out CPU tensors and the device check
+    passes, so ``device="cuda:0"`` exercises the reader's VRAM-budget path on this machine."""
+    import torch
+
+    from trtllm_mmfast.video import _nvdec_memory
+
+    monkeypatch.setattr(_nvdec_memory.DeviceSpec, "check", lambda self: None)
+    monkeypatch.setattr(_nvdec_memory.CudaAllocator, "empty",
+                        lambda self, n, h, w: torch.empty((n, h, w, 3), dtype=torch.uint8))  # fmt: skip
+    vram.reset()
+    yield
+    vram.reset()
+
+
+def test_device_frames_hold_the_vram_budget_until_released(fake_gpu):
+    import torch
+
+    from trtllm_mmfast.runtime import release_frames
+
+    vram.set_vram_budget(0, 10 * 1024**2)
+    data = clip_bytes(clip())
+    got = load_video(data, fps=5, backend="pyav", device="cuda:0")  # a CPU backend: copied over once
+    want = load_video(data, fps=5, backend="pyav")
+    assert isinstance(got.frames, torch.Tensor) and np.array_equal(got.frames.numpy(), want.frames)
+    assert vram.vram_budget(0).in_use == want.frames.nbytes
+    assert release_frames(got) and vram.vram_budget(0).in_use == 0
+    with pytest.raises(ValueError, match="resize_for= resizes on the CPU"):
+        load_video(data, fps=5, backend="pyav", device="cuda:0", resize_for=object())
+
+
+def test_a_burst_waits_for_the_budget_instead_of_exceeding_it(fake, fake_gpu, monkeypatch, no_leaks):
+    from trtllm_mmfast.runtime import release_frames
+
     frame = 96 * 64 * 3
-    vram.set_vram_budget(0, 3 * frame)  # room for one batch of 2 (+1), never two at once
+    monkeypatch.setenv(vram.ENV_SESSIONS, "2")
+    monkeypatch.setattr(fake.BACKEND, "batch_bytes", 3 * frame)  # 3 frames a batch
     data = clip_bytes(clip())
     want = load_video(data, fps=10, backend="pyav").frames
+    vram.set_vram_budget(0, want.nbytes)  # one request's frames at a time: the other seven wait
     errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            assert np.array_equal(load_video(data, fps=10, backend=STANDIN, device="cpu").frames, want)
+            for _ in range(2):
+                video = load_video(data, fps=10, backend=STANDIN, device="cuda:0")
+                assert np.array_equal(video.frames.numpy(), want)
+                release_frames(video)
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
 
@@ -384,38 +422,26 @@ def test_a_burst_waits_for_the_budget_instead_of_exceeding_it(fake, monkeypatch,
     for t in threads:
         t.join()
     budget = vram.vram_budget(0)
-    assert errors == [] and budget.in_use == 0 and budget.peak <= 3 * frame
-    assert 0 < fake.STATS.peak_held_bytes <= 3 * frame  # the library never held more than the budget
+    assert errors == [] and budget.in_use == 0 and budget.peak == want.nbytes  # used, never exceeded
+    assert max(fake.STATS.batch_sizes) == 3
+    assert 0 < fake.STATS.peak_held_bytes <= 2 * 3 * frame  # library frames: one batch per session at most
 
 
-def test_a_batch_larger_than_the_whole_budget_fails_fast(fake, no_leaks):
-    vram.set_vram_budget(0, 96 * 64 * 3 - 1)
+def test_a_request_larger_than_the_whole_budget_fails_fast(fake, fake_gpu, no_leaks):
+    vram.set_vram_budget(0, 96 * 64 * 3 * 5)
     with pytest.raises(MediaTooLargeError, match="VRAM budget of cuda:0"):
-        load_video(clip_bytes(clip()), fps=2, backend=STANDIN, device="cpu")
+        load_video(clip_bytes(clip()), fps=2, backend=STANDIN, device="cuda:0")  # 6 frames
+    assert vram.vram_budget(0).in_use == 0
 
 
-def test_device_frames_hold_the_vram_budget_until_released(monkeypatch):
-    """device="cuda:0" through the reader: frames' bytes are leased from the GPU's budget.
-    STAND-IN for the GPU: CudaAllocator returns CPU tensors and the device check passes."""
-    import torch
-
-    from trtllm_mmfast.runtime import release_frames
-    from trtllm_mmfast.video import _nvdec_memory
-
-    vram.reset()
+def test_a_fallback_after_allocation_reuses_the_frames_reserved(fake, fake_gpu, no_leaks):
+    fake.FAULTS.pts_shift = 1  # NVDEC's frames are refused after the output was allocated
     vram.set_vram_budget(0, 10 * 1024**2)
-    monkeypatch.setattr(_nvdec_memory.DeviceSpec, "check", lambda self: None)
-    monkeypatch.setattr(_nvdec_memory.CudaAllocator, "empty",
-                        lambda self, n, h, w: torch.empty((n, h, w, 3), dtype=torch.uint8))  # fmt: skip
     data = clip_bytes(clip())
-    got = load_video(data, fps=5, backend="pyav", device="cuda:0")
-    want = load_video(data, fps=5, backend="pyav")
-    assert isinstance(got.frames, torch.Tensor) and np.array_equal(got.frames.numpy(), want.frames)
-    assert vram.vram_budget(0).in_use == want.frames.nbytes
-    assert release_frames(got) and vram.vram_budget(0).in_use == 0
-    with pytest.raises(ValueError, match="resize_for= resizes on the CPU"):
-        load_video(data, fps=5, backend="pyav", device="cuda:0", resize_for=object())
-    vram.reset()
+    got = load_video(data, fps=10, backend=STANDIN, device="cuda:0")
+    want = load_video(data, fps=10, backend="pyav")
+    assert np.array_equal(got.frames.numpy(), want.frames) and nvdec_backend.fallbacks() == {"identity": 1}
+    assert vram.vram_budget(0).in_use == want.frames.nbytes  # reserved once, not twice
 
 
 def test_device_option_errors_here(small_clip):
@@ -529,9 +555,10 @@ def test_bench_dry_run_measures_pyav_and_says_why_nvdec_was_skipped(tmp_path, ca
     assert json.loads((tmp_path / "b.json").read_text())["load"] == out["load"]
 
 
-def test_bench_nvdec_steps_on_the_standin(fake, tmp_path):
+def test_bench_nvdec_steps_on_the_standin(fake, fake_gpu, tmp_path):
     budget_gib = 2 * 640 * 360 * 3 * 4 / 2**30  # two quick-4K requests' frames at once, at most
-    out = _bench().main(["--quick", "--out", str(tmp_path / "b.json"), "--nvdec-backend", STANDIN, "--nvdec-device", "cpu",
+    vram.set_vram_budget(0, 1 << 30)  # the load phase's (a real GPU's default: a quarter of what is free)
+    out = _bench().main(["--quick", "--out", str(tmp_path / "b.json"), "--nvdec-backend", STANDIN, "--nvdec-device", "cuda:0",
                          "--burst", "6", "--burst-budget-gib", str(budget_gib)])  # fmt: skip
     assert {r["backend"] for r in out["load"]} == {"pyav", "nvdec"} and all(r["error_count"] == 0 for r in out["load"])
     assert out["pixels"]["same_indices"] and out["pixels"]["max_abs_diff"] == 0  # the stand-in's pixels are PyAV's

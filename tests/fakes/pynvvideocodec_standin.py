@@ -179,13 +179,10 @@ def _library():
     return sys.modules[__name__]
 
 
-FREE_BYTES = 1 << 30  # what the stand-in GPU reports free
-
-
 def _build_backend():
     from trtllm_mmfast.video.nvdec_backend import NvdecBackend
 
-    return NvdecBackend(library=_library, cuda_check=lambda: None, free_bytes=lambda index: FREE_BYTES)
+    return NvdecBackend(library=_library, cuda_check=lambda: None)
 
 
 BACKEND = _build_backend()

@@ -12,10 +12,11 @@ sampled indices are exactly the CPU path's, and the pts of every presentation-or
 known. ``decode(indices)`` asks NVDEC for those frames in batches of ``BATCH_FRAMES`` (sorted,
 unique; repeats are copied by the ``FrameSink``), checks that each returned frame's pts is the
 expected one, and copies it (``torch.from_dlpack``: the library's CUDA RGB frame, zero copy)
-into its slot of the caller's allocator: a CUDA tensor (``device="cuda:N"``), pinned or plain
-host memory (the default: numpy, the CPU backends' contract, decoded on GPU
-``TRTLLM_MMFAST_NVDEC_GPU``, default 0). While a batch is held its bytes are reserved from the GPU's VRAM budget, and the
-decoder comes from the GPU's bounded session pool (``runtime.vram``).
+into its slot of the caller's allocator: a CUDA tensor (``device="cuda:N"``: ``reader`` reserves
+its bytes from the GPU's VRAM budget first), pinned or plain host memory (the default: numpy, the
+CPU backends' contract, decoded on GPU ``TRTLLM_MMFAST_NVDEC_GPU``, default 0). The decoder comes
+from the GPU's bounded session pool (``runtime.vram``); the library's own frames are held one batch
+per session at a time, at most ``BATCH_BYTES`` each, so they add a fixed bound to the budget.
 
 Fallback, per request, to the ``pyav`` decode of the same opened source (same indices, same
 contract; frames copied to the device when one was asked for), counted in ``fallbacks()`` and
@@ -45,8 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MediaTooLargeError
-from ..runtime.vram import cuda_index, free_memory, session_pool, vram_budget
+from ..runtime.vram import cuda_index, session_pool
 from ._nvdec_caps import DEFAULT_CAPS, NvdecCaps, fallback_reason, probe
 from ._nvdec_memory import DeviceSpec, copy_into, to_device
 from .backend import HOST, Allocator, Decoded, FrameSink, frame_nbytes
@@ -65,7 +65,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BATCH_FRAMES = 32  # frames asked of NVDEC at once (and held in VRAM while copied out)
+BATCH_FRAMES = 32  # most frames asked of NVDEC at once (held in VRAM by the library while copied out)
+BATCH_BYTES = 256 * 2**20  # ... and at most this many bytes of them (4K: 10 frames)
 REUSE_SESSIONS = os.environ.get("TRTLLM_MMFAST_NVDEC_REUSE_SESSIONS", "1") != "0"
 ENV_GPU = "TRTLLM_MMFAST_NVDEC_GPU"  # the GPU that decodes frames meant for host memory
 
@@ -222,24 +223,21 @@ class _NvdecVideo:
         return fallback_reason(facts, self._backend.caps)
 
     def decode(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
-        reason = self.reason
-        if reason is None:
-            try:
-                return self._decode_gpu(indices, allocator)
-            except _Refused as e:
-                reason = str(e)
-            except MediaTooLargeError:
-                raise
-            except Exception as e:  # noqa: BLE001 - whatever the library raised: decode on the CPU
-                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-                reason = f"decode_error: {type(e).__name__}: {first}"
-        _record_fallback(reason, self._source.label)
-        return self._decode_cpu(indices, allocator)
+        if self.reason is None:
+            return self._decode_gpu(indices, allocator)
+        return self._fallback(self.reason, indices, allocator)
 
-    def _decode_cpu(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
-        if allocator.device == "cpu":
+    def _fallback(self, reason: str, indices: np.ndarray, allocator: Allocator, sink: FrameSink | None = None) -> Decoded:
+        """The CPU decode of the same source (counted, logged once per kind). With ``sink`` (frames
+        already allocated for the NVDEC decode), a complete result is written into it: no second
+        allocation, no second reservation."""
+        _record_fallback(reason, self._source.label)
+        if sink is None and allocator.device == "cpu":
             return self._cpu.decode(indices, allocator)
         d = self._cpu.decode(indices, HOST)
+        if sink is not None and np.array_equal(d.indices, sink.indices):
+            copy_into(sink.frames, d.frames)
+            return Decoded(sink.frames, d.indices, d.info, d.damage, d.frames_size)
         return Decoded(to_device(d.frames, allocator), d.indices, d.info, d.damage, d.frames_size)
 
     def _target(self) -> str | bytes:
@@ -262,30 +260,33 @@ class _NvdecVideo:
         return self._spill
 
     def _decode_gpu(self, indices: np.ndarray, allocator: Allocator) -> Decoded:
+        """NVDEC's decode into ``allocator``'s frames. Resources are taken in one order, output
+        frames (a budget allocator may wait here) then a session (may wait), so waits never form a
+        cycle; the library's batch frames are bounded by the pool (one batch per session)."""
         info, index, b = self.info, self._cpu.index, self._backend
+        sink = FrameSink(indices, info.height, info.width, allocator)
         pool = session_pool(self._gpu, "nvdec", lambda: _Session(b.library(), self._gpu))
-        budget = vram_budget(self._gpu, free_bytes=b.free_bytes)
-        refused: _Refused | None = None
-        with pool.borrow() as session:
-            decoder = session.open(self._target())
-            try:
-                if len(decoder) != info.total_num_frames:
-                    raise _Refused(f"identity: NVDEC counts {len(decoder)} frames, the CPU probe {info.total_num_frames}")
-                sink = FrameSink(indices, info.height, info.width, allocator)  # after the checks that need no pixels
-                want = [int(index.pts[index.frame_packet[t]]) for t in sink.targets.tolist()]
-                done = 0
-                for batch in plan_batches(sink.targets.tolist(), b.batch_frames):
-                    nbytes = frame_nbytes(len(batch), info.height, info.width)
-                    budget.acquire(nbytes, label=f"{self._source.label} (VRAM budget of cuda:{self._gpu})")
-                    try:
+        targets = sink.targets.tolist()
+        want = [int(index.pts[index.frame_packet[t]]) for t in targets]
+        per_batch = max(1, min(b.batch_frames, b.batch_bytes // frame_nbytes(1, info.height, info.width)))
+        refused: str | None = None
+        try:
+            with pool.borrow() as session:
+                decoder = session.open(self._target())
+                try:
+                    if len(decoder) != info.total_num_frames:
+                        raise _Refused(f"identity: NVDEC counts {len(decoder)} frames, the CPU probe {info.total_num_frames}")
+                    done = 0
+                    for batch in plan_batches(targets, per_batch):
                         self._copy_batch(decoder, batch, want[done : done + len(batch)], sink, done)
-                    finally:
-                        budget.release(nbytes)
-                    done += len(batch)
-            except _Refused as e:  # the session is sound: keep it in the pool
-                refused = e
+                        done += len(batch)
+                except _Refused as e:  # the session is sound: it goes back to the pool
+                    refused = str(e)
+        except Exception as e:  # noqa: BLE001 - whatever the library raised (the session is closed)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            refused = f"decode_error: {type(e).__name__}: {first}"
         if refused is not None:
-            raise refused
+            return self._fallback(refused, indices, allocator, sink)
         return sink.result(info, None)
 
     def _copy_batch(self, decoder: Any, batch: list[int], want: list[int], sink: FrameSink, first: int) -> None:
@@ -329,13 +330,14 @@ class NvdecBackend:
         *,
         library: Callable[[], Any] = load_library,
         cuda_check: Callable[[], str | None] = cuda_reason,
-        free_bytes: Callable[[int], int] = free_memory,
         caps: NvdecCaps = DEFAULT_CAPS,
         batch_frames: int = BATCH_FRAMES,
+        batch_bytes: int = BATCH_BYTES,
         reuse_sessions: bool = REUSE_SESSIONS,
     ) -> None:
-        self.library, self._cuda_check, self.free_bytes = library, cuda_check, free_bytes
+        self.library, self._cuda_check = library, cuda_check
         self.caps, self.batch_frames, self.reuse_sessions = caps, batch_frames, reuse_sessions
+        self.batch_bytes = batch_bytes
         self._reason: list[str | None] = []  # cached once computed
         self._lock = threading.Lock()
 
