@@ -129,6 +129,8 @@ class Backend(Protocol):
     extra: str | None  # the pip extra that installs it, None when in core
     priority: int  # "auto" picks the available exact CPU backend with the highest priority
     auto: bool  # may "auto" pick it?
+    # exact: bool, optional (default True): gives the CPU backends' pixels exactly; False for
+    # nvdec (NVDEC's own colour conversion), which the generic pixel-exact test suites skip.
     modules: tuple[str, ...]  # native modules it needs (their versions are reported by `info`)
 
     def unavailable_reason(self) -> str | None:
