@@ -142,28 +142,8 @@ def _safe_request_get(url: str, *, stream: bool = False, timeout: float = 30):
 # ---- images ----------------------------------------------------------------------------------
 
 
-def rgba_to_rgb(image: Image.Image, background_color: Union[Tuple[int, int, int], list] = (255, 255, 255)) -> Image.Image:
-    """RGBA -> RGB on ``background_color`` (white): PIL's ``paste`` with the alpha as mask."""
-    if image.mode != "RGBA":
-        raise ValueError(f"Expected image mode to be 'RGBA', but got '{image.mode}'")
-    converted = Image.new("RGB", image.size, background_color)
-    converted.paste(image, mask=image.split()[3])
-    return converted
-
-
-def convert_image_mode(image: Image.Image, to_mode: str) -> Image.Image:
-    """Same mode: the image itself; RGBA -> RGB: ``rgba_to_rgb``; else PIL's ``convert`` (no EXIF rotation)."""
-    if image.mode == to_mode:
-        return image
-    if image.mode == "RGBA" and to_mode == "RGB":
-        return rgba_to_rgb(image)
-    return image.convert(to_mode)
-
-
-def _load_and_convert_image(x: Any) -> Image.Image:
-    img = Image.open(x)
-    img.load()
-    return convert_image_mode(img, "RGB")
+# rgba_to_rgb, convert_image_mode, _load_and_convert_image: the shared stand-in rules (pil_rules.py)
+from trtllm_standins.pil_rules import _load_and_convert_image, convert_image_mode, rgba_to_rgb  # noqa: E402,F401
 
 
 def _normalize_file_uri(uri: str) -> str:

@@ -35,7 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Union
 from urllib.parse import urlparse
 
 import numpy as np
@@ -145,26 +145,8 @@ async def async_load_video(video: str, num_frames: int = 10, fps: int = 30, form
 # ---- images ----------------------------------------------------------------------------------
 
 
-def rgba_to_rgb(image: Image.Image, background_color: Union[Tuple[int, int, int], list] = (255, 255, 255)) -> Image.Image:
-    if image.mode != "RGBA":
-        raise ValueError(f"Expected image mode to be 'RGBA', but got '{image.mode}'")
-    converted = Image.new("RGB", image.size, background_color)
-    converted.paste(image, mask=image.split()[3])
-    return converted
-
-
-def convert_image_mode(image: Image.Image, to_mode: str) -> Image.Image:
-    if image.mode == to_mode:
-        return image
-    if image.mode == "RGBA" and to_mode == "RGB":
-        return rgba_to_rgb(image)
-    return image.convert(to_mode)
-
-
-def _load_and_convert_image(image: Any) -> Image.Image:
-    image = Image.open(image)
-    image.load()
-    return convert_image_mode(image, "RGB")
+# rgba_to_rgb, convert_image_mode, _load_and_convert_image: the shared stand-in rules (pil_rules.py)
+from trtllm_standins.pil_rules import _load_and_convert_image, convert_image_mode, rgba_to_rgb  # noqa: E402,F401
 
 
 def load_base64_image(parsed_url: Any) -> Image.Image:
