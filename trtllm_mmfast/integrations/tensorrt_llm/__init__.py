@@ -200,6 +200,7 @@ def enable(
         _configure(media_load_workers, input_processing_workers)
         _apply_settings(o, video_backend)
         _settings.settings.generation, _settings.settings.array_frames = t.generation, t.array_frames
+        _settings.counters(reset=True)  # stats() counts from this enable() on
         undo: list[Callable[[], None]] = []
         try:
             for action in actions:
@@ -244,7 +245,7 @@ def is_enabled() -> bool:
 
 
 def stats(reset: bool = False) -> dict[str, Any]:
-    """Counters of what the hooks did: ``videos_loaded``, ``replanned_videos`` / ``replanned_frames``
+    """Counters of what the hooks did since ``enable()`` (or the last ``reset``): ``videos_loaded``, ``replanned_videos`` / ``replanned_frames``
     (frames decoded later for a request's ``mm_processor_kwargs``), ``stock_fallback.<reason>``;
     and ``video_cache``: the repeat-video cache's hits, misses, joins, evictions, bytes (None: off)."""
     cache = _settings.settings.cache
