@@ -129,7 +129,7 @@ def _open_fds() -> dict[int, str]:
 def _repo_entries() -> set[str]:
     """Top-level entries of the checkout (tests write under tmp_path, never here)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return {e for e in os.listdir(root) if e not in (".pytest_cache", "__pycache__", "results")}
+    return {e for e in os.listdir(root) if e not in (".pytest_cache", ".hypothesis", "__pycache__", "results")}
 
 
 @pytest.fixture(scope="session", autouse=True)
