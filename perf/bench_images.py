@@ -51,15 +51,11 @@ def _stock_pil(data: bytes):
     """TensorRT-LLM's ``_load_and_convert_image`` (open, load, ``convert_image_mode(..., "RGB")``)."""
     from PIL import Image
 
+    from trtllm_mmfast.image.decode import _to_rgb  # the same mode rule ours decodes by
+
     im = Image.open(io.BytesIO(data))
     im.load()
-    if im.mode == "RGB":
-        return im
-    if im.mode == "RGBA":
-        out = Image.new("RGB", im.size, (255, 255, 255))
-        out.paste(im, mask=im.split()[3])
-        return out
-    return im.convert("RGB")
+    return _to_rgb(im)
 
 
 def _loader(mode: str):
