@@ -346,3 +346,18 @@ def test_raw_bytes_hash_and_multimodal_hash_are_stock(model, clip, url):
         ours.update_hash(h2)
         assert h1.hexdigest() == h2.hexdigest()
         del processor
+
+
+def test_policy_hf_with_no_fps_anywhere_warns_once_that_every_frame_goes(model, url, caplog):
+    """Transformers' Qwen2-VL processor has no default fps: the whole clip reaches the model
+    (HF-exact), and the server is told once how to bound it; a server fps silences it."""
+    with use_standin("main") as trt:
+        mmfast.enable()
+        with caplog.at_level(logging.WARNING, logger="trtllm_mmfast.integrations.tensorrt_llm"):
+            for _ in range(2):
+                _, extra = _chat(trt, model, url)
+            _chat(trt, model, url, media_io_kwargs={"video": {"fps": 2}})
+        counted = mmfast.stats().get("every_frame_videos")
+    warned = [r for r in caplog.records if "every frame of its clip" in r.getMessage()]
+    assert len(warned) == 1 and "media_io_kwargs" in warned[0].getMessage() and counted == 2
+    assert int(extra["multimodal_data"]["video"]["video_grid_thw"][0, 0]) * 2 == CLIP.num_frames  # all 40 frames

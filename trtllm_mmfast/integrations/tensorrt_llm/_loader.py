@@ -26,7 +26,7 @@ from ...types import VideoFrames
 from ...video.policy import server_policy
 from ...video.source import MediaSource, resolve_source
 from . import _policy
-from ._settings import active_processor, count, fallback, settings
+from ._settings import active_processor, count, fallback, settings, warn_once
 
 __all__ = [
     "VIDEO_FORMATS",
@@ -218,7 +218,24 @@ def _sampling(req: VideoRequest) -> tuple[Any, float | None, int | None, bool]:
                                      proc._mmfast_family.name)
         return sampler, None, None, True
     sampler = _policy.CappedSampler(proc._mmfast_sampler)
-    return sampler, _policy.given(req.fps), _policy.given(req.num_frames), True
+    fps, num_frames = _policy.given(req.fps), _policy.given(req.num_frames)
+    if fps is None and num_frames is None and _takes_every_frame(proc._mmfast_sampler):
+        _warn_every_frame(proc._mmfast_family.name)
+    return sampler, fps, num_frames, True
+
+
+def _takes_every_frame(sampler: Any) -> bool:
+    """A processor with no default fps / num_frames (transformers' Qwen2-VL): every frame."""
+    return getattr(sampler, "fps", 0) is None and getattr(sampler, "num_frames", 0) is None
+
+
+def _warn_every_frame(family: str) -> None:
+    warn_once(
+        f"every_frame.{family}", "every_frame_videos",
+        f"the {family} processor has no default fps or num_frames, so under video_sampling='hf' a request giving "
+        "neither sends every frame of its clip to the model, as transformers would; set one (--media_io_kwargs "
+        "'{\"video\": {\"fps\": 2}}' or per request), or video_sampling='trtllm' for TensorRT-LLM's own 10 frames",
+    )
 
 
 def _trtllm_metadata(video: VideoFrames, req: VideoRequest, fast: bool) -> dict[str, Any]:

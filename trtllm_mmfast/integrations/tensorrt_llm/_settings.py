@@ -60,6 +60,16 @@ def count(name: str, n: int = 1) -> None:
         _counts[name] += n
 
 
+def warn_once(key: str, counter: str, message: str) -> None:
+    """Counted in ``counter`` always; ``message`` logged as a warning once per ``key``."""
+    with _lock:
+        _counts[counter] += 1
+        first = key not in _logged
+        _logged.add(key)
+    if first:
+        log.warning("trtllm-mmfast: %s (logged once, counted in stats()[%r])", message, counter)
+
+
 def fallback(reason: str, detail: str) -> None:
     """A request that takes TensorRT-LLM's stock path: counted always, logged once per reason."""
     with _lock:
