@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np

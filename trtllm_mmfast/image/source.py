@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import pathlib
 import re
 import urllib.parse
 from typing import Union

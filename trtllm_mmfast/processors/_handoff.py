@@ -257,7 +257,8 @@ def _video_kwargs(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> list[Any
         )
     kwargs["do_sample_frames"] = False
     if _pre_resized(hf, items, kwargs):
-        kwargs["do_resize"] = False  # resized as decoded, exactly as this processor would
+        # resized as decoded, exactly as this processor would; videos only: images still resize
+        kwargs["videos_kwargs"] = {**(kwargs.get("videos_kwargs") or {}), "do_resize": False}
     return [t for t, _ in converted]
 
 

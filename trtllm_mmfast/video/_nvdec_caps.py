@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from .source import MediaSource
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from .backend import Allocator, BackendVideo, Decoded, FrameSink, StreamInfo
 
-__all__ = ["PlanChanged", "ResizePlan", "ResizingSink", "decode_resized", "make_sink"]
+__all__ = ["PlanChanged", "ResizePlan", "ResizingSink", "ShrinkingPlan", "decode_resized", "make_sink"]
 
 # Processor kwargs that change the resize: a call passing any of them cannot use pre-resized frames.
 RESIZE_KWARGS = ("do_resize", "size", "resample", "patch_size", "merge_size", "temporal_patch_size",
@@ -109,6 +109,20 @@ class ResizePlan:
         image = torch.from_numpy(src).permute(2, 0, 1).unsqueeze(0)  # (1, 3, H, W), channels-last memory
         out = self._base_resize(image=image, size=SizeDict(height=h, width=w), resample=self.resample)
         torch.from_numpy(dst).copy_(out[0].permute(1, 2, 0))
+
+
+class ShrinkingPlan(ResizePlan):
+    """``plan``, applied at decode time only where it makes frames smaller (a server holding
+    frames): an upscale (small videos under the processor's pixel minimum) is left to the
+    processor, which gives the same result from the full frames."""
+
+    def __init__(self, plan: ResizePlan) -> None:
+        self.__dict__.update(plan.__dict__)
+        self._key = (*plan.cache_key(), "shrinking")
+
+    def size(self, num_frames: int, height: int, width: int) -> tuple[int, int] | None:
+        out = super().size(num_frames, height, width)
+        return out if out is not None and out[0] * out[1] < int(height) * int(width) else None
 
 
 class ResizingSink(FrameSink):

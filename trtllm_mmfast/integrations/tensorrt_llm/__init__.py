@@ -89,6 +89,7 @@ _state: _Enabled | None = None
 
 
 DECODER_THREADS_ENV = "TRTLLM_MMFAST_DECODER_THREADS"
+RESIZE_ON_DECODE_ENV = "TRTLLM_MMFAST_RESIZE_ON_DECODE"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,21 @@ class _Options:
     sampling: VideoSampling
     cache_bytes: int
     decoder_threads: int
+    resize_on_decode: bool = False
+
+
+def _resolve_resize_on_decode(value: bool | None) -> bool:
+    """``value`` > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` (1/0, true/false, on/off) > False."""
+    if value is not None:
+        if not isinstance(value, bool):
+            raise ValueError(f"resize_on_decode must be True or False; got {value!r}")
+        return value
+    raw = os.environ.get(RESIZE_ON_DECODE_ENV, "").strip().lower()
+    if raw in ("", "0", "false", "off", "no"):
+        return False
+    if raw in ("1", "true", "on", "yes"):
+        return True
+    raise ValueError(f"{RESIZE_ON_DECODE_ENV} must be 1/0 (true/false, on/off); got {raw!r}")
 
 
 def _resolve_decoder_threads(value: int | None) -> int:
@@ -114,7 +130,8 @@ def _resolve_decoder_threads(value: int | None) -> int:
 
 
 def _validate(media_load_workers: int | None, input_processing_workers: int | None, video_backend: str,
-              video_sampling: str | None, video_cache_bytes: int | str | None, decoder_threads: int | None) -> _Options:
+              video_sampling: str | None, video_cache_bytes: int | str | None, decoder_threads: int | None,
+              resize_on_decode: bool | None = None) -> _Options:
     from ...cache import resolve_cache_bytes
     from ...runtime.executors import resolve_workers
     from ...video.registry import resolve
@@ -123,13 +140,15 @@ def _validate(media_load_workers: int | None, input_processing_workers: int | No
     media_workers = resolve_workers("media_load", media_load_workers)
     resolve(video_backend)  # ValueError (unknown) / BackendUnavailableError (not usable here)
     return _Options(media_workers, resolve_sampling(video_sampling), resolve_cache_bytes(video_cache_bytes),
-                    _resolve_decoder_threads(decoder_threads))
+                    _resolve_decoder_threads(decoder_threads), _resolve_resize_on_decode(resize_on_decode))
 
 
 def _settings_report(t: Target, o: _Options, backend: str) -> dict[str, str]:
     cache = f"{o.cache_bytes} bytes, per process (each trtllm-serve frontend has its own)" if o.cache_bytes else "off"
     return {"video_sampling": f"{_POLICY[o.sampling]}; {_STOCK[t.generation]}", "video_backend": backend,
-            "video_cache": cache, "decoder_threads": str(o.decoder_threads)}
+            "video_cache": cache, "decoder_threads": str(o.decoder_threads),
+            "resize_on_decode": "on: frames resized as decoded where the result stays stock's (raw_bytes_hash, uint8 hand-over)"
+                                if o.resize_on_decode else "off: full-resolution frames, resized by the processor"}
 
 
 def _apply_settings(o: _Options, backend: str) -> None:
@@ -138,6 +157,7 @@ def _apply_settings(o: _Options, backend: str) -> None:
 
     s = _settings.settings
     s.video_backend, s.video_sampling, s.decoder_threads = backend, o.sampling, o.decoder_threads
+    s.resize_on_decode = o.resize_on_decode
     if o.cache_bytes == 0:
         s.cache = None
     elif s.cache is None or s.cache.max_bytes != o.cache_bytes:
@@ -153,12 +173,14 @@ def plan(
     video_cache_bytes: int | str | None = None,
     decoder_threads: int | None = None,
     install_uvloop: bool = True,
+    resize_on_decode: bool | None = None,
 ) -> HookReport:
     """The report ``enable(...)`` would return, without changing anything (the live report if enabled)."""
     with _lock:
         if _state is not None and _state.trtllm is sys.modules.get("tensorrt_llm"):
             return _state.report
-        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads,
+                      resize_on_decode)
         t = detect()
         actions = build(t, o.media_workers, install_uvloop)
         return HookReport(t.generation, t.version, tuple(a.hook for a in actions), True, _settings_report(t, o, video_backend))
@@ -173,6 +195,7 @@ def enable(
     video_cache_bytes: int | str | None = None,
     decoder_threads: int | None = None,
     install_uvloop: bool = True,
+    resize_on_decode: bool | None = None,
 ) -> HookReport:
     """Route TensorRT-LLM's video path through trtllm-mmfast; call before ``LLM(...)``.
 
@@ -183,12 +206,15 @@ def enable(
     (explicit > env ``TRTLLM_MMFAST_VIDEO_CACHE_BYTES`` > 2 GiB; 0 turns it off).
     ``decoder_threads``: FFmpeg threads per video (explicit > env ``TRTLLM_MMFAST_DECODER_THREADS``
     > 1; raise it for few concurrent requests on idle cores). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
-    ``asyncio.run``. Idempotent (a second call only changes pools / backend / sampling).
+    ``asyncio.run``. ``resize_on_decode``: keep only frames resized as the processor resizes them
+    (explicit > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` > off; applied where the model inputs stay
+    stock's: a ``VideoData`` with ``raw_bytes_hash``, a uint8 hand-over). Idempotent (a second call only changes pools / backend / sampling).
     Raises ``TensorRTLLMNotFoundError`` or ``UnsupportedTensorRTLLMError`` with nothing patched.
     """
     global _state
     with _lock:
-        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads)
+        o = _validate(media_load_workers, input_processing_workers, video_backend, video_sampling, video_cache_bytes, decoder_threads,
+                      resize_on_decode)
         if _state is not None and _state.trtllm is not sys.modules.get("tensorrt_llm"):
             disable()  # a different tensorrt_llm was imported since (tests): start over
         if _state is not None:  # already enabled: only our settings change

@@ -26,6 +26,7 @@ from ...types import VideoFrames
 from ...video.policy import server_policy
 from ...video.source import MediaSource, resolve_source
 from . import _policy
+from ._resize import resize_target
 from ._settings import active_processor, count, fallback, settings, warn_once
 
 __all__ = [
@@ -280,7 +281,7 @@ def _load_sync(source: Any, req: VideoRequest, video_data_cls: type) -> Any:
     sampler, fps, num_frames, fast = _sampling(req)
     video = load_video(
         src, fps=fps, num_frames=num_frames, sampler=sampler, backend=settings.video_backend, cache=settings.cache,
-        decoder_threads=settings.decoder_threads,
+        decoder_threads=settings.decoder_threads, resize_for=resize_target(req.format, video_data_cls, fast),
     )  # fmt: skip
     return _video_data(video_data_cls, _handover(video, req, fast=fast, source=src), video, req, fast, src)
 

@@ -25,9 +25,11 @@ import numpy as np
 from ...errors import InvalidMediaError
 from ...processors._video_cache import frames_identity, video_identity
 from ...runtime.torch_threads import cap_torch_threads
+from ...video.resize import RESIZE_KWARGS
 from ...types import VideoFrames
 from . import _policy
 from ._loader import LoadedClip, loaded_clip, trtllm_float
+from ._resize import shrinking_plan
 from ._settings import count, set_active_processor, settings
 
 __all__ = ["frames_for", "make_fast_input_processor"]
@@ -37,12 +39,19 @@ log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 _SAMPLING_KWARGS = ("fps", "num_frames", "do_sample_frames")
 
 
-def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
+def frames_for(clip: LoadedClip, indices: np.ndarray, resize_for: Any = None) -> VideoFrames:
     """The frames ``indices`` (source numbers, in order) of a loaded clip; the ones it lacks are
-    decoded from ``clip.source``. Frames the source cannot give (damage) are left out."""
+    decoded from ``clip.source``. Frames the source cannot give (damage) are left out. Frames
+    resized at load time fit only their own count and the processor's defaults: other
+    ``indices`` are decoded again, resized for ``resize_for`` (the fast processor) at their
+    count, or at full size when ``resize_for`` is None (a call with its own resize settings)."""
     video = clip.video
-    if np.array_equal(indices, video.metadata.frames_indices):
+    resized = video.metadata.frames_size is not None
+    if np.array_equal(indices, video.metadata.frames_indices) and not (resized and resize_for is None):
         return video
+    if resized:
+        again = _decode_missing(clip, tuple(int(i) for i in indices), resize_for)
+        return VideoFrames(frames=again.frames, metadata=dataclasses.replace(again.metadata, source_digest=video.metadata.source_digest))
     have = {int(i): k for k, i in enumerate(video.metadata.frames_indices)}
     missing = tuple(sorted(set(indices.tolist()) - have.keys()))
     arrays = [video.frames]
@@ -57,9 +66,10 @@ def frames_for(clip: LoadedClip, indices: np.ndarray) -> VideoFrames:
     return VideoFrames(frames=frames, metadata=dataclasses.replace(video.metadata, frames_indices=tuple(kept)))
 
 
-def _decode_missing(clip: LoadedClip, missing: tuple[int, ...]) -> VideoFrames:
+def _decode_missing(clip: LoadedClip, missing: tuple[int, ...], resize_for: Any = None) -> VideoFrames:
     """The frames a re-planned request needs beyond the loaded ones (through the repeat-video
-    cache when it is on: a chat resending the same kwargs decodes them once)."""
+    cache when it is on: a chat resending the same kwargs decodes them once); ``resize_for``:
+    resized as decoded for that processor (``missing`` is then the request's whole plan)."""
     if clip.source is None:
         raise InvalidMediaError("this video was loaded without its source; cannot decode the frames the request asks for")
 
@@ -67,7 +77,7 @@ def _decode_missing(clip: LoadedClip, missing: tuple[int, ...]) -> VideoFrames:
         from ...video.reader import open_video
 
         with open_video(clip.source, backend=settings.video_backend, decoder_threads=settings.decoder_threads) as opened:
-            extra = opened.decode(np.asarray(missing))
+            extra = opened.decode(np.asarray(missing), resize_for=resize_for)
         count("replanned_videos")
         count("replanned_frames", len(extra))
         return extra
@@ -77,22 +87,31 @@ def _decode_missing(clip: LoadedClip, missing: tuple[int, ...]) -> VideoFrames:
         return decode()
     from ...cache import make_key
 
-    key = make_key(digest, "frames", indices=missing, backend=settings.video_backend, replanned=True)
+    resize = None
+    if resize_for is not None:
+        from ...video.resize import ResizePlan
+
+        resize = ResizePlan.of(resize_for).cache_key()
+    key = make_key(digest, "frames", indices=missing, backend=settings.video_backend, replanned=True, resize=resize)
     return cache.get_or_compute(key, decode)[0]
 
 
-def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool, family: str) -> tuple[Any, dict | None, Any]:
+def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], sample: bool, family: str,
+                  fast: Any = None) -> tuple[Any, dict | None, Any, bool]:
     """(frames for the HF processor, its ``video_metadata`` or None for ours, the processed-video
-    cache's identity of those frames or None where ``VideoFrames`` name themselves) for one clip."""
+    cache's identity of those frames or None where ``VideoFrames`` name themselves, resized as
+    decoded?) for one clip. ``fast``: the processor pre-resized frames may be made for (None: none)."""
     m = clip.video.metadata
     if settings.video_sampling == "hf":
         if not any(k in mm for k in _SAMPLING_KWARGS):
-            return clip.video, None, None  # the loader's plan is the request's plan
-        want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
-        return frames_for(clip, want), None, None
+            want = np.asarray(m.frames_indices)  # the loader's plan is the request's plan
+        else:
+            want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
+        video = frames_for(clip, want, fast)
+        return video, None, None, video.metadata.frames_size is not None
     plan = _policy.trtllm_frames(settings.generation, vp, m.total_num_frames, m.fps, clip.request.media_kwargs(), mm, sample,
                                  family=family)
-    video = frames_for(clip, plan.indices)
+    video = frames_for(clip, plan.indices, fast)
     meta = dict(plan.hf_metadata or {})
     if len(video) != len(plan.indices):  # damaged input: keep the metadata of the frames we have
         got = set(video.metadata.frames_indices)
@@ -103,7 +122,7 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
     handover = "uint8"
     if plan.float_frames:  # TensorRT-LLM's "pt" frames: float [0, 1], rounded as stock's
         t, handover = trtllm_float(t), f"float32/{settings.generation}"
-    return t, meta, frames_identity(m.source_digest, video.metadata.frames_indices, handover)
+    return t, meta, frames_identity(m.source_digest, video.metadata.frames_indices, handover), video.metadata.frames_size is not None
 
 
 def _stock_samples(clips: list[LoadedClip], vp: Any, mm: dict[str, Any], family: str) -> bool:
@@ -147,14 +166,18 @@ def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict
     sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
     vp, family = fast._mmfast.hf.video_processor, fast._mmfast_family.name
     sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling, family)
-    triples = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family) for c in clips]
-    videos = [v for v, _, _ in triples]
+    given = set(kwargs) | set(kwargs.get("videos_kwargs") or ())
+    resize_for = None if given & set(RESIZE_KWARGS) else shrinking_plan(fast)  # own resize settings: full frames
+    quads = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family, resize_for) for c in clips]
+    videos = [v for v, _, _, _ in quads]
     identity = None
-    if triples[0][1] is not None:  # policy trtllm: tensors + stock's metadata
-        kwargs["video_metadata"] = [m for _, m, _ in triples]
-        identity = tuple(i for _, _, i in triples)
+    if quads[0][1] is not None:  # policy trtllm: tensors + stock's metadata
+        kwargs["video_metadata"] = [m for _, m, _, _ in quads]
+        identity = tuple(i for _, _, i, _ in quads)
         if _is_float_tensor(videos[0]):
             kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
+        if all(r for _, _, _, r in quads):  # resized as decoded, exactly as this processor would
+            kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_resize": False}
     images = mm_data.get("image") or None
     if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
         # TensorRT-LLM's "pt" images are already in [0, 1]; our uint8 video frames are not.
