@@ -3,7 +3,7 @@ Qwen-VL input-processor stand-ins of every generation.
 
 Written from the description of ``Qwen2VLInputProcessorBase.get_rope_index`` in
 tensorrt_llm/_torch/models/modeling_qwen2vl.py (newest indexed version id 55160869554 and
-c666e7ea1ea841ed9f374068014ec365878a94b7; /tmp/helpers/facts_qwen2vl.md §1): without grids,
+c666e7ea1ea841ed9f374068014ec365878a94b7; docs/facts/trtllm_qwen2vl.md §1): without grids,
 positions from the attention mask; else, per sequence, text runs get sequential positions on all
 three axes and each vision item (its kind named by the token after a vision-start token, in
 prompt order) one (3, t*h*w) block from ``temporal_block`` offset past the text before it

@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.commands.serve`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/commands/serve.py @ 3d23e51c6b0e40da415b957a5781fef9d5790f15
-(/tmp/facts_media.md §6).
+(docs/facts/trtllm_media.md §6).
 
 Mirrored: top-level ``import uvloop``; ``main`` is a ``DefaultGroup`` (a first argument that is
 not a subcommand goes to ``serve``); the ``serve`` flags incl. ``--num_serve_frontends``

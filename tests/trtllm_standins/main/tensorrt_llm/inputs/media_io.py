@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.inputs.media_io`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/inputs/media_io.py @ c1d898bb5e905e35ffc2f06499c5e3415d0b9b34
-(newest read; no ``hash_source``). Written from /tmp/facts_media.md §1.
+(newest read; no ``hash_source``). Written from docs/facts/trtllm_media.md §1.
 
 Mirrored: ``BaseMediaIO`` (global ``set_executor``, ``create`` / ``merge_kwargs``, URL-scheme
 dispatch of ``async_load`` with the exact ``data:`` parsing, ``_run_in_executor``);
@@ -13,7 +13,7 @@ else a ``/dev/shm`` NamedTemporaryFile; ``load_file`` reads the bytes and calls 
 ``np`` (ONE ndarray) / ``pil``); ``extract_audio_from_video`` (PyAV behind
 ``TRTLLM_ENABLE_PYAV=1``); the read-only ``MEDIA_IO_REGISTRY``.
 
-Images (read at this commit; /tmp/helpers/facts_images.md): ``rgba_to_rgb`` (white, ``paste`` with the
+Images (read at this commit; docs/facts/trtllm_images.md): ``rgba_to_rgb`` (white, ``paste`` with the
 alpha mask; ValueError unless RGBA), ``convert_image_mode``, ``_load_and_convert_image`` (open, ``load()``,
 RGB; no EXIF rotation), ``ImageMediaIO(format="pt"|"pil", device)`` (``"pt"`` = ``ToTensor``; ``load_base64``
 decodes itself, not through ``load_bytes``).

@@ -2,7 +2,7 @@
 
 Real file: tensorrt_llm/inputs/registry.py, the 002f3cc3 generation — rebuilt from tests/docs,
 commit not stored (the newest indexed version, id 51821650759, predates it; see
-/tmp/facts_models.md §1a/§1b).
+docs/facts/trtllm_models.md §1a/§1b).
 
 Mirrored: ``BaseMultimodalInputProcessor`` is an ABC with abstract ``processor`` /
 ``tokenizer`` / ``config`` / ``dtype`` / ``call_with_text_prompt`` and a CONCRETE ``__call__``

@@ -11,7 +11,7 @@ Mirrored: ``load_video`` (sync; http via ``_safe_request_get``, data: / http thr
 ``MultimodalDataTracker`` (``add_data`` -> placeholder, ``item_order`` entries
 ``{"modality", "index", "placeholder"}``, ``retrieve_all_async``), ``add_multimodal_placeholders``.
 
-Images (same commit; /tmp/helpers/facts_images.md): ``load_base64_image``, ``load_image`` (http via
+Images (same commit; docs/facts/trtllm_images.md): ``load_base64_image``, ``load_image`` (http via
 ``_safe_request_get(...).raw``, data:, "" / file the raw string to PIL, other schemes ValueError) and
 ``async_load_image`` (http via the shared session + ``_safe_aiohttp_get``; data: / "" / file
 ``Path(parsed.path)`` in ``asyncio.to_thread``), both asserting pt/pil, a PIL input -> ``convert('RGB')``,

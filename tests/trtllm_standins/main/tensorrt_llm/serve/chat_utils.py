@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.serve.chat_utils`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/serve/chat_utils.py @ 0c3519021cca6f590804c75bdfa8245b8d2aaaf9
-(/tmp/facts_media.md §5).
+(docs/facts/trtllm_media.md §5).
 
 Mirrored: ``_make_media_io(modality, server_config, request_kwargs)`` reads the module-global
 ``MEDIA_IO_REGISTRY`` at call time and returns ``cls.create(server_kwargs.get(modality),

@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.serve.openai_server`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/serve/openai_server.py @ 3d23e51c6b0e40da415b957a5781fef9d5790f15
-(/tmp/facts_media.md §4; no hash_source injection, no torch-thread cap).
+(docs/facts/trtllm_media.md §4; no hash_source injection, no torch-thread cap).
 
 Mirrored in ``__init__``: the 3d23e51c signature; ``media_io_kwargs`` seeded from
 ``generator.input_processor.get_preferred_media_io_kwargs()`` (only for a

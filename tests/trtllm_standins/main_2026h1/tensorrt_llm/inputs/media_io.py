@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.inputs.media_io`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/inputs/media_io.py @ 0142b193cc0252aeca5d69eacd619d03276e9dcf (the 2026
-window with ``hash_source``). Written from /tmp/facts_media.md §2 (differences from @c1d898bb;
+window with ``hash_source``). Written from docs/facts/trtllm_media.md §2 (differences from @c1d898bb;
 everything else as main's stand-in, duplicated on purpose).
 
 Differences from the newest main (c1d898bb) mirrored here: no top-level blake3 import
@@ -11,7 +11,7 @@ Differences from the newest main (c1d898bb) mirrored here: no top-level blake3 i
 file's content only when ``hash_source``; the decode loop keeps a dict of retrieved frames (no
 preallocation, no H/W check); ``"np"`` is a LIST of (H,W,3) uint8 arrays.
 
-Images (read at this commit; /tmp/helpers/facts_images.md): ``rgba_to_rgb`` (white, ``paste`` with the
+Images (read at this commit; docs/facts/trtllm_images.md): ``rgba_to_rgb`` (white, ``paste`` with the
 alpha mask; ValueError unless RGBA), ``convert_image_mode``, ``_load_and_convert_image`` (open, ``load()``,
 RGB; no EXIF rotation), ``ImageMediaIO(format="pt"|"pil", device)`` (``"pt"`` = ``ToTensor``; ``load_base64``
 decodes itself, not through ``load_bytes``).

@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.inputs.multimodal_data`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/inputs/multimodal_data.py @ 0142b193cc0252aeca5d69eacd619d03276e9dcf
-(/tmp/facts_media.md §3). Same as main's stand-in (duplicated on purpose) except: ``frames`` is
+(docs/facts/trtllm_media.md §3). Same as main's stand-in (duplicated on purpose) except: ``frames`` is
 a LIST (``if not self.frames`` -> ``ValueError("frames list cannot be empty")``, which is
 ambiguous for an N>1 ndarray — as in the real file). ``update_hash`` is identical to the newer
 version: ``<video>``, metadata, ``<raw_bytes>`` + hash if set else every frame, then audio.

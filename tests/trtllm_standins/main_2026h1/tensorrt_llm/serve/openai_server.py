@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.serve.openai_server`` (a test fixture, not TensorRT-LLM code).
 
 Real file: tensorrt_llm/serve/openai_server.py @ 0142b193cc0252aeca5d69eacd619d03276e9dcf
-(/tmp/facts_media.md §4 "hash_source injection").
+(docs/facts/trtllm_media.md §4 "hash_source injection").
 
 Mirrored: the 0142b193 signature (ends with ``input_processor_workers=8, media_load_workers=8``;
 no auth / RL params); ``media_io_kwargs`` seeded from the processor's

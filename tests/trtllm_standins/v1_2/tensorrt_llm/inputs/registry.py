@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.inputs.registry`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
 Real file: tensorrt_llm/inputs/registry.py — the old generation read @
-3a5845e29304b03ae78db71a2ac8698709d8af6e (/tmp/facts_models.md §1a notes; TRTLLM_HOOKS.md §1.6).
+3a5845e29304b03ae78db71a2ac8698709d8af6e (docs/facts/trtllm_models.md §1a notes; TRTLLM_HOOKS.md §1.6).
 
 Mirrored: ``MultimodalPlaceholderMetadata`` (separator default "\\n"), the placeholder registry
 (unconditional overwrite; getters raise ValueError when unregistered), the processor registry

@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm.inputs.utils`` (a test fixture, not TensorRT-LLM code), TensorRT-LLM 1.2.x.
 
 Real file: tensorrt_llm/inputs/utils.py — 1.2.x inferred from pre-release/1.2 main
-@ bab0f2e6eea19bcce16c805101420ef7d9d62d75 (/tmp/facts_models.md §7; /work/shared/TRTLLM_HOOKS.md
+@ bab0f2e6eea19bcce16c805101420ef7d9d62d75 (docs/facts/trtllm_models.md §7; /work/shared/TRTLLM_HOOKS.md
 §1.1; the byte-exact file at the v1.2.1 tag is not stored).
 
 Mirrored: ``VideoData(frames, metadata)`` (rejects empty frames / non-dict metadata);
@@ -16,7 +16,7 @@ cv2, ``data:`` via ``NamedTemporaryFile(delete=True, suffix='.mp4')``, other sch
 via the tempfile, anything else raw to cv2) decodes SYNCHRONOUSLY inside the coroutine (it
 blocks the event loop, as in 1.2.x).
 
-Images (same commit; /tmp/helpers/facts_images.md): ``rgba_to_rgb`` / ``convert_image_mode`` /
+Images (same commit; docs/facts/trtllm_images.md): ``rgba_to_rgb`` / ``convert_image_mode`` /
 ``_load_and_convert_image`` (open, ``load()``, RGB; RGBA on white; no EXIF rotation), ``load_base64_image``,
 ``load_image`` (http via ``requests.get(...).raw``; other schemes the raw string to PIL) and
 ``async_load_image`` (http via aiohttp; ``data:``; else ``Path(parsed.path)``), both ``assert format in

@@ -2,7 +2,7 @@
 
 Real file: tensorrt_llm/_torch/models/modeling_qwen2vl.py, the 002f3cc3 generation (only the
 8-hex prefix is recorded; the facts read the newest indexed version, id 55160869554, commit not
-stored; /tmp/helpers/facts_qwen2vl.md §1, /tmp/facts_models.md §2).
+stored; docs/facts/trtllm_qwen2vl.md §1, docs/facts/trtllm_models.md §2).
 
 Mirrored: ``Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor,
 BaseMultimodalDummyInputsBuilder)``: ``_dtype = config.torch_dtype``, tokenizer fallback,

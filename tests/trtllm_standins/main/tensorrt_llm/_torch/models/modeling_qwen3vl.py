@@ -2,7 +2,7 @@
 
 Real file: tensorrt_llm/_torch/models/modeling_qwen3vl.py, the 002f3cc3 generation (only the
 8-hex prefix 002f3cc3 is recorded; the facts read the newest indexed version, id 55289253059,
-commit not stored; /tmp/facts_models.md §3).
+commit not stored; docs/facts/trtllm_models.md §3).
 
 Mirrored: module-level ``_decide_do_sample_frames`` exactly (explicit ``do_sample_frames``
 wins; no videos -> False; -1 means unset; no target -> True; target = ``num_frames`` else

@@ -3,7 +3,7 @@
 Real file: tensorrt_llm/_torch/models/modeling_qwen3vl_moe.py — the brief names 14b0c8f8 (only
 that 8-hex prefix is recorded); the facts read @52e708d0cce4da93ed7978520333895290e85ae3 and
 the newest indexed version (id 36069965859, commit not stored) that adds
-``@support_multimodal_disaggregated`` (/tmp/facts_models.md §4).
+``@support_multimodal_disaggregated`` (docs/facts/trtllm_models.md §4).
 
 Mirrored: ``Qwen3MoeVLModel(Qwen3VLModelBase)`` registered with the SAME processor class
 ``Qwen3VLInputProcessorBase`` under ``model_type="qwen3_vl_moe"`` (same placeholder map,

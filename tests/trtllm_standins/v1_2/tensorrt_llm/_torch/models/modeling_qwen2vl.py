@@ -2,7 +2,7 @@
 
 Real file: tensorrt_llm/_torch/models/modeling_qwen2vl.py, 1.2.x — NOT stored. INFERRED from the
 older c666e7ea1ea841ed9f374068014ec365878a94b7 and the 1.2 Qwen3-VL processor
-(modeling_qwen3vl.py @ f4faed18a1a35ff6a29c29e91650faa70a793bff), /tmp/helpers/facts_qwen2vl.md §2-§3.
+(modeling_qwen3vl.py @ f4faed18a1a35ff6a29c29e91650faa70a793bff), docs/facts/trtllm_qwen2vl.md §2-§3.
 
 Mirrored: ``Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder)``
 (1.2's Qwen3-VL processor does NOT subclass it): ``_dtype = config.torch_dtype``, tokenizer fallback,

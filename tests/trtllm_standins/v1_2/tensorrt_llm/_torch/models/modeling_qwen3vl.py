@@ -1,7 +1,7 @@
 """STAND-IN for ``tensorrt_llm._torch.models.modeling_qwen3vl`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
 Real file: tensorrt_llm/_torch/models/modeling_qwen3vl.py @ f4faed18a1a35ff6a29c29e91650faa70a793bff
-(the 1.2 generation; /tmp/facts_models.md §7, TRTLLM_HOOKS.md §1.5 / §0b).
+(the 1.2 generation; docs/facts/trtllm_models.md §7, TRTLLM_HOOKS.md §1.5 / §0b).
 
 Mirrored: ``Qwen3VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDummyInputsBuilder)``
 (not a Qwen2-VL subclass): ``_dtype = config.text_config.dtype``, tokenizer fallback,
