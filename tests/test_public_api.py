@@ -61,7 +61,8 @@ PINNED_NAMESPACES = {
         "resolve_source_async", "server_fetch_policy", "server_policy",
     ],
     "trtllm_mmfast.video.source": [
-        "MediaSource", "SourceKind", "SourceLike", "resolve_source", "resolve_source_async", "source_kind",
+        "MediaSource", "SourceKind", "SourceLike", "data_url_payload", "file_url_path", "resolve_source",
+        "resolve_source_async", "source_kind",
     ],
 }
 # Public too, with their own owners' pins elsewhere: here only checked to be well-formed.

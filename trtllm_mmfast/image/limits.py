@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import MediaTooLargeError
+from ..video.limits import check_limit
 
 __all__ = ["DEFAULT_IMAGE_LIMITS", "ImageLimits"]
 
@@ -24,21 +24,11 @@ class ImageLimits:
     max_bytes: int | None = 64 * 1024 * 1024
     max_pixels: int | None = 8192 * 8192
 
-    def _check(self, what: str, value: int, field: str, received: str) -> None:
-        limit = getattr(self, field)
-        if limit is not None and value > limit:
-            raise MediaTooLargeError(
-                f"{received}: {what} {value} exceeds ImageLimits.{field}={limit}",
-                field=f"ImageLimits.{field}",
-                limit=limit,
-                value=value,
-            )
-
     def check_bytes(self, n: int, received: str) -> None:
-        self._check("size in bytes", n, "max_bytes", received)
+        check_limit(self, "size in bytes", n, "max_bytes", received, spec="")
 
     def check_pixels(self, width: int, height: int, received: str) -> None:
-        self._check(f"image size {width}x{height} =", width * height, "max_pixels", received)
+        check_limit(self, f"image size {width}x{height} =", width * height, "max_pixels", received, spec="")
 
 
 DEFAULT_IMAGE_LIMITS = ImageLimits()

@@ -11,48 +11,22 @@ bytes, so no file handle outlives the call.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-import re
-import urllib.parse
 from typing import Union
 
 from ..errors import InvalidMediaError
 from ..video.policy import LIBRARY_POLICY, SourcePolicy
-from ..video.source import source_kind
+from ..video.source import _short, data_url_payload, file_url_path, source_kind
 from .limits import DEFAULT_IMAGE_LIMITS, ImageLimits
 
-__all__ = ["ImageSourceLike", "data_url_bytes", "file_url_path", "image_bytes", "path_bytes"]
+__all__ = ["ImageSourceLike", "data_url_bytes", "file_url_path", "image_bytes", "path_bytes"]  # file_url_path: video.source's
 
 ImageSourceLike = Union[bytes, bytearray, memoryview, str, os.PathLike]
-
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),", re.IGNORECASE)
-
-
-def _short(s: str, n: int = 60) -> str:
-    return s if len(s) <= n else s[: n - 3] + "..."
-
 
 def data_url_bytes(url: str, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, *, any_type: bool = False) -> tuple[bytes, str]:
     """(payload, label) of a ``data:image/<type>;base64,<payload>`` URL (also octet-stream;
     any media type with ``any_type``, as TensorRT-LLM, which ignores it)."""
-    m = _DATA_URL.match(url)
-    if not m:
-        raise InvalidMediaError(f"malformed data URL {_short(url)!r}: expected 'data:image/<type>;base64,<payload>'")
-    mime = (m.group("mime") or "").lower()
-    params = [p.strip().lower() for p in m.group("params").split(";") if p.strip()]
-    if not (any_type or mime.startswith("image/") or mime == "application/octet-stream"):
-        raise InvalidMediaError(f"data URL media type {mime or '(none)'!r} is not an image type (expected image/...)")
-    if "base64" not in params:
-        raise InvalidMediaError("data URL must be base64-encoded (';base64,')")
-    payload = url[m.end():]
-    if limits.max_bytes is not None:  # before decoding: 4 chars per 3 bytes
-        limits.check_bytes(len(payload) * 3 // 4 - payload[-2:].count("="), "data URL payload")
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise InvalidMediaError(f"data URL payload is not valid base64: {e}") from None
+    data, mime = data_url_payload(url, limits, "image", any_type=any_type)
     return data, f"data:{mime} ({len(data)} bytes)"
 
 
@@ -66,13 +40,6 @@ def path_bytes(path: str, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, policy:
     limits.check_bytes(os.path.getsize(path), label)
     with open(path, "rb") as f:
         return f.read(), label
-
-
-def file_url_path(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        raise InvalidMediaError(f"file URL must name a local file, got host {parts.netloc!r}")
-    return urllib.parse.unquote(parts.path)
 
 
 def image_bytes(source: ImageSourceLike, *, limits: ImageLimits = DEFAULT_IMAGE_LIMITS,

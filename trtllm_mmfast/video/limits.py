@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import MediaTooLargeError
 
 __all__ = ["DEFAULT_LIMITS", "Limits"]
+
+
+def check_limit(bounds: Any, what: str, value: float, field: str, received: str, *, spec: str = "g") -> None:
+    """``MediaTooLargeError`` (``field="<Class>.<field>"``, ``limit``, ``value``) when ``value``
+    exceeds ``bounds.<field>`` (None: no bound); shared by ``Limits`` and ``image.ImageLimits``.
+    ``spec``: how the numbers are written in the message."""
+    limit = getattr(bounds, field)
+    if limit is not None and value > limit:
+        owner = type(bounds).__name__
+        raise MediaTooLargeError(
+            f"{received}: {what} {value:{spec}} exceeds {owner}.{field}={limit:{spec}}",
+            field=f"{owner}.{field}",
+            limit=limit,
+            value=value,
+        )
 
 
 @dataclass(frozen=True)
@@ -30,14 +46,7 @@ class Limits:
     max_output_frames: int | None = 4096
 
     def check(self, what: str, value: float, field: str, received: str) -> None:
-        limit = getattr(self, field)
-        if limit is not None and value > limit:
-            raise MediaTooLargeError(
-                f"{received}: {what} {value:g} exceeds Limits.{field}={limit:g}",
-                field=f"Limits.{field}",
-                limit=limit,
-                value=value,
-            )
+        check_limit(self, what, value, field, received)
 
     def check_bytes(self, n: int, received: str) -> None:
         self.check("size in bytes", n, "max_bytes", received)

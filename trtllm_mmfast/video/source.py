@@ -20,14 +20,17 @@ import re
 import urllib.parse
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from ..errors import InvalidMediaError
 from .fetch import FetchPolicy, fetch
 from .limits import DEFAULT_LIMITS, Limits
 from .policy import LIBRARY_POLICY, SourcePolicy
 
-__all__ = ["MediaSource", "SourceKind", "SourceLike", "resolve_source", "resolve_source_async", "source_kind"]
+__all__ = [
+    "MediaSource", "SourceKind", "SourceLike", "data_url_payload", "file_url_path", "resolve_source", "resolve_source_async",
+    "source_kind",
+]
 
 SourceLike = Union[bytes, bytearray, memoryview, str, os.PathLike]
 # What a source is, as far as resolving it goes; ``source_kind`` tells.
@@ -105,7 +108,7 @@ def resolve_source(
             f"{text.split(':', 1)[0].lower()} URLs are fetched by the server integration, not by load_video: "
             f"{_short(text)!r} (use load_video_async or resolve_source_async, which fetch it under a FetchPolicy)"
         )
-    path = _file_url_path(text) if kind == "file" else text
+    path = file_url_path(text) if kind == "file" else text
     return _checked(_from_path(path, text, policy or LIBRARY_POLICY), limits)
 
 
@@ -148,21 +151,26 @@ def _checked(src: MediaSource, limits: Limits) -> MediaSource:
     return src
 
 
-def _file_url_path(url: str) -> str:
+def file_url_path(url: str) -> str:
+    """The local path a ``file://`` URL names (``InvalidMediaError`` for another host)."""
     parts = urllib.parse.urlsplit(url)
     if parts.netloc not in ("", "localhost"):
         raise InvalidMediaError(f"file URL must name a local file, got host {parts.netloc!r}")
     return urllib.parse.unquote(parts.path)
 
 
-def _from_data_url(url: str, limits: Limits) -> MediaSource:
+def data_url_payload(url: str, limits: Any, media: str = "video", *, any_type: bool = False) -> tuple[bytes, str]:
+    """(decoded payload, media type) of a ``data:<media>/<type>;base64,<payload>`` URL (also
+    ``application/octet-stream``; any type with ``any_type``). ``limits.check_bytes`` sees the
+    decoded size before anything is decoded."""
     m = _DATA_URL.match(url)
     if not m:
-        raise InvalidMediaError(f"malformed data URL {_short(url)!r}: expected 'data:video/<type>;base64,<payload>'")
+        raise InvalidMediaError(f"malformed data URL {_short(url)!r}: expected 'data:{media}/<type>;base64,<payload>'")
     mime = (m.group("mime") or "").lower()
     params = [p.strip().lower() for p in m.group("params").split(";") if p.strip()]
-    if not (mime.startswith("video/") or mime == "application/octet-stream"):
-        raise InvalidMediaError(f"data URL media type {mime or '(none)'!r} is not a video type (expected video/...)")
+    if not (any_type or mime.startswith(f"{media}/") or mime == "application/octet-stream"):
+        article = "an" if media[0] in "aeiou" else "a"
+        raise InvalidMediaError(f"data URL media type {mime or '(none)'!r} is not {article} {media} type (expected {media}/...)")
     if "base64" not in params:
         raise InvalidMediaError("data URL must be base64-encoded (';base64,')")
     payload = url[m.end():]
@@ -173,6 +181,11 @@ def _from_data_url(url: str, limits: Limits) -> MediaSource:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as e:
         raise InvalidMediaError(f"data URL payload is not valid base64: {e}") from None
+    return data, mime
+
+
+def _from_data_url(url: str, limits: Limits) -> MediaSource:
+    data, mime = data_url_payload(url, limits)
     return MediaSource(data=data, label=f"data:{mime} ({len(data)} bytes)")
 
 
