@@ -25,13 +25,19 @@ _MAIN_ROOT = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.dirname(_o
 __path__.append(_MAIN_ROOT)  # noqa: F821  (a package's __path__)
 
 
-def _fall_back_to_main(namespace: dict, subpackage: str) -> None:
-    """Extend a subpackage's ``__path__`` with main's copy and run main's ``__init__`` in it."""
-    main_dir = _os.path.join(_MAIN_ROOT, subpackage)
-    namespace["__path__"].append(main_dir)
-    init = _os.path.join(main_dir, "__init__.py")
-    with open(init) as f:
-        code = compile(f.read(), init, "exec")
+def _run_main_module(namespace: dict, relpath: str) -> None:
+    """Run main's stand-in file ``relpath`` in ``namespace`` (this window's module: its own
+    classes and globals, relative imports resolved here), keeping the namespace's docstring.
+    A window module then redefines only what differs at its commit."""
+    path = _os.path.join(_MAIN_ROOT, relpath)
+    with open(path) as f:
+        code = compile(f.read(), path, "exec")
     doc = namespace.get("__doc__")
     exec(code, namespace)
     namespace["__doc__"] = doc
+
+
+def _fall_back_to_main(namespace: dict, subpackage: str) -> None:
+    """Extend a subpackage's ``__path__`` with main's copy and run main's ``__init__`` in it."""
+    namespace["__path__"].append(_os.path.join(_MAIN_ROOT, subpackage))
+    _run_main_module(namespace, _os.path.join(subpackage, "__init__.py"))

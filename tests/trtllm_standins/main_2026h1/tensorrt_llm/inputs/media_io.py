@@ -2,7 +2,7 @@
 
 Real file: tensorrt_llm/inputs/media_io.py @ 0142b193cc0252aeca5d69eacd619d03276e9dcf (the 2026
 window with ``hash_source``). Written from docs/facts/trtllm_media.md §2 (differences from @c1d898bb;
-everything else as main's stand-in, duplicated on purpose).
+everything else is main's stand-in file, run here by ``_run_main_module``).
 
 Differences from the newest main (c1d898bb) mirrored here: no top-level blake3 import
 (``_blake3_hex_stream`` imports it lazily and streams a path in 64 KiB chunks);
@@ -19,131 +19,26 @@ decodes itself, not through ``load_bytes``).
 Simplified: as main's stand-in (HTTP details, lazy ``requests`` / ``soundfile``).
 """
 
+# ruff: noqa: F821  (names defined by main's file, run into this module)
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
-import ipaddress
-import logging
 import math
-import os
-import socket
 import tempfile
-from abc import ABC, abstractmethod
-from concurrent.futures import Executor
 from io import BytesIO
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Dict, Generic, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
-from urllib.parse import unquote, urljoin, urlparse
+from typing import Any, Dict, Mapping, Optional, Type, Union
 
 import numpy as np
 import torch
-from packaging.version import Version
 from PIL import Image
 
-from .multimodal_data import AudioData, VideoData
+from .. import _run_main_module
+from .multimodal_data import VideoData
 
-logger = logging.getLogger("tensorrt_llm")
-
-MediaModality = Literal["image", "video", "audio"]
-_MediaT = TypeVar("_MediaT")
-
-_SUPPORTED_IMAGE_FORMATS = ("pt", "pil")
-_SUPPORTED_VIDEO_FORMATS = ("pt", "np", "pil")
-
-_MAX_RESPONSE_BYTES = 200 * 1024 * 1024
-_RESPONSE_CHUNK_BYTES = 1024 * 1024
-_MAX_REDIRECTS = 5
-_REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-_VIDEO_TEMPFILE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
-# ---- HTTP ------------------------------------------------------------------------------------
-
-_global_aiohttp_session = None
-
-
-async def _get_aiohttp_session():
-    global _global_aiohttp_session
-    import aiohttp
-
-    if _global_aiohttp_session is None or _global_aiohttp_session.closed:
-        _global_aiohttp_session = aiohttp.ClientSession()
-    return _global_aiohttp_session
-
-
-def _validate_url(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https"):
-        raise RuntimeError(f"Only http and https URLs are allowed, got: {parsed.scheme!r}")
-    host = parsed.hostname
-    if not host:
-        raise RuntimeError(f"URL has no hostname: {url!r}")
-    try:
-        infos = socket.getaddrinfo(host, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except socket.gaierror as e:
-        raise RuntimeError(f"Could not resolve hostname {host!r}: {e}") from e
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not ip.is_global or ip.is_multicast:
-            raise RuntimeError(f"URL resolves to a non-public address ({ip})")
-
-
-async def _safe_aiohttp_get(url: str, timeout_sec: float = 30, session: Any = None) -> bytes:
-    import aiohttp
-
-    session = session or await _get_aiohttp_session()
-    timeout = aiohttp.ClientTimeout(total=timeout_sec)
-    for _ in range(_MAX_REDIRECTS + 1):
-        await asyncio.to_thread(_validate_url, url)
-        async with session.get(url, allow_redirects=False, timeout=timeout) as resp:
-            if resp.status in _REDIRECT_STATUSES:
-                url = urljoin(url, resp.headers.get("Location", ""))
-                continue
-            resp.raise_for_status()
-            chunks, total = [], 0
-            async for chunk in resp.content.iter_chunked(_RESPONSE_CHUNK_BYTES):
-                total += len(chunk)
-                if total > _MAX_RESPONSE_BYTES:
-                    raise RuntimeError("Response exceeds maximum allowed size")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    raise RuntimeError("Too many redirects")
-
-
-def _safe_request_get(url: str, *, stream: bool = False, timeout: float = 30):
-    import requests  # stand-in: imported lazily (not installed on the test machines)
-
-    for _ in range(_MAX_REDIRECTS + 1):
-        _validate_url(url)
-        resp = requests.get(url, stream=True, timeout=timeout, allow_redirects=False)
-        if resp.status_code in _REDIRECT_STATUSES:
-            url = urljoin(url, resp.headers.get("Location", ""))
-            continue
-        resp.raise_for_status()
-        body = bytearray()
-        for chunk in resp.iter_content(_RESPONSE_CHUNK_BYTES):
-            body += chunk
-            if len(body) > _MAX_RESPONSE_BYTES:
-                raise RuntimeError("Response exceeds maximum allowed size")
-        resp._content = bytes(body)
-        resp.raw = BytesIO(resp._content)
-        return resp
-    raise RuntimeError("Too many redirects")
-
-
-# ---- images ----------------------------------------------------------------------------------
-
-
-# rgba_to_rgb, convert_image_mode, _load_and_convert_image: the shared stand-in rules (pil_rules.py)
-from trtllm_standins.pil_rules import _load_and_convert_image, convert_image_mode, rgba_to_rgb  # noqa: E402,F401
-
-
-def _normalize_file_uri(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
+_run_main_module(globals(), "inputs/media_io.py")  # BaseMediaIO, the HTTP client, images, audio, cv2 helpers
+# Below: what differs at 0142b193 (these names replace main's in this module); the names they use
+# without importing (BaseMediaIO, _get_cv2, _normalize_file_uri, ...) are main's, defined just now.
 
 
 def _blake3_hex_stream(source: Union[str, bytes, bytearray, memoryview]) -> str:
@@ -160,75 +55,6 @@ def _blake3_hex_stream(source: Union[str, bytes, bytearray, memoryview]) -> str:
 
 
 # ---- cv2 -------------------------------------------------------------------------------------
-
-
-def _get_cv2():
-    try:
-        import cv2
-    except ImportError as e:
-        raise ImportError("OpenCV (cv2) is required for video decoding but is not installed. "
-                          "Install it with `pip install opencv-python-headless`.") from e
-    return cv2
-
-
-def _select_cv2_stream_buffered_backend() -> Optional[int]:
-    """First usable stream-buffered (in-memory) backend, or None. Not cached."""
-    cv2 = _get_cv2()
-    if Version(cv2.__version__) < Version("4.13.0"):
-        return None
-    registry = cv2.videoio_registry
-    for backend in registry.getStreamBufferedBackends():
-        if not registry.hasBackend(backend):
-            continue
-        if not registry.isBackendBuiltIn(backend):
-            _, abi, api = registry.getStreamBufferedBackendPluginVersion(backend)
-            if abi < 1 or (abi == 1 and api < 2):
-                continue
-        return backend
-    return None
-
-
-def extract_audio_from_video(source: Union[str, BytesIO], *, sr: Optional[float] = None,
-                             mono: bool = True) -> Tuple[np.ndarray, int]:
-    if os.environ.get("TRTLLM_ENABLE_PYAV", "0") != "1":
-        raise RuntimeError("PyAV is required for audio extraction from video. "
-                           "Set the environment variable TRTLLM_ENABLE_PYAV=1 to enable it.")
-    try:
-        import av
-    except ImportError as e:
-        raise ImportError("PyAV is required for audio extraction from video but is not installed.") from e
-    try:
-        with av.open(source) as container:
-            if not container.streams.audio:
-                raise ValueError("No audio stream found in the video.")
-            stream = container.streams.audio[0]
-            stream.thread_type = "AUTO"
-            native_sr = stream.rate
-            target_sr = int(sr) if sr is not None else native_sr
-            target_layout = "mono" if mono else stream.layout.name
-            resampler = None
-            if (target_sr != native_sr or stream.format.name != "fltp"
-                    or stream.layout.name != target_layout):
-                resampler = av.AudioResampler(format="fltp", layout=target_layout, rate=target_sr)
-            chunks = []
-            for frame in container.decode(stream):
-                for f in (resampler.resample(frame) if resampler else [frame]):
-                    arr = f.to_ndarray()
-                    if mono and arr.ndim > 1:
-                        arr = arr.mean(axis=0)
-                    chunks.append(arr)
-            if resampler is not None:
-                for f in resampler.resample(None):
-                    arr = f.to_ndarray()
-                    chunks.append(arr.mean(axis=0) if mono and arr.ndim > 1 else arr)
-    except ValueError:
-        raise
-    except Exception as e:
-        raise ValueError("Invalid or corrupted video data when extracting audio. "
-                         "Ensure the input is a valid video file.") from e
-    if not chunks:
-        raise ValueError("No audio frames decoded from the video.")
-    return np.concatenate(chunks, axis=-1).astype(np.float32, copy=False), target_sr
 
 
 def _load_video_by_cv2(video: Union[str, bytes], num_frames: int = 10, fps: int = 30, format: str = "pt",
@@ -308,107 +134,6 @@ def _load_video_by_cv2(video: Union[str, bytes], num_frames: int = 10, fps: int 
 
 
 # ---- media IO classes ------------------------------------------------------------------------
-
-
-class BaseMediaIO(ABC, Generic[_MediaT]):
-    _executor: ClassVar[Optional[Executor]] = None
-
-    @classmethod
-    def set_executor(cls, executor: Optional[Executor]) -> None:
-        BaseMediaIO._executor = executor  # global to every subclass; a later call replaces it
-
-    @classmethod
-    def merge_kwargs(cls, default_kwargs: Optional[Dict[str, Any]],
-                     runtime_kwargs: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-        merged = dict(default_kwargs or {})
-        if runtime_kwargs:
-            merged.update(runtime_kwargs)
-        return merged
-
-    @classmethod
-    def create(cls, default_kwargs: Optional[Dict[str, Any]] = None,
-               runtime_kwargs: Optional[Dict[str, Any]] = None) -> "BaseMediaIO":
-        merged = cls.merge_kwargs(default_kwargs, runtime_kwargs)
-        logger.debug("effective %s kwargs keys: %s", cls.__name__, sorted(merged))
-        return cls(**merged)
-
-    @abstractmethod
-    def load_bytes(self, data: bytes) -> _MediaT: ...
-
-    @abstractmethod
-    def load_base64(self, media_type: str, data: str) -> _MediaT: ...
-
-    @abstractmethod
-    def load_file(self, url: str) -> _MediaT: ...
-
-    @staticmethod
-    async def _run_in_executor(fn, *args, **kwargs):
-        if kwargs:
-            fn = functools.partial(fn, **kwargs)
-        return await asyncio.get_event_loop().run_in_executor(BaseMediaIO._executor, fn, *args)
-
-    async def async_load(self, url: str) -> _MediaT:
-        parsed = urlparse(url)
-        scheme = parsed.scheme
-        if scheme in ("http", "https"):
-            session = await _get_aiohttp_session()
-            data = await _safe_aiohttp_get(url, session=session)
-            return await self._run_in_executor(self.load_bytes, data)
-        if scheme == "data":
-            data_spec, b64_data = parsed.path.split(",", 1)
-            parts = data_spec.split(";", 1)
-            media_type = parts[0]
-            encoding = parts[1] if len(parts) > 1 else ""
-            if encoding != "base64":
-                raise NotImplementedError("Only base64 data URLs are supported for now.")
-            return await self._run_in_executor(self.load_base64, media_type, b64_data)
-        if scheme in ("", "file"):
-            return await self._run_in_executor(self.load_file, url)
-        raise ValueError(f"Unsupported URL scheme: {scheme!r}")
-
-
-class ImageMediaIO(BaseMediaIO[Any]):
-    def __init__(self, format: str = "pt", device: str = "cpu"):
-        if format not in _SUPPORTED_IMAGE_FORMATS:
-            raise ValueError(f"format must be one of {_SUPPORTED_IMAGE_FORMATS}, got {format!r}")
-        self._format, self._device = format, device
-
-    def _postprocess(self, img: Image.Image) -> Any:
-        if self._format == "pt":
-            from torchvision.transforms import ToTensor
-
-            return ToTensor()(img).to(self._device)
-        return img
-
-    def load_bytes(self, data: bytes) -> Any:
-        return self._postprocess(_load_and_convert_image(BytesIO(data)))
-
-    def load_base64(self, media_type: str, data: str) -> Any:
-        # as in the real file: decoded here, NOT through self.load_bytes (a subclass overriding
-        # load_bytes alone does not change data: URLs); non-validating b64decode, media_type unused
-        return self._postprocess(_load_and_convert_image(BytesIO(base64.b64decode(data))))
-
-    def load_file(self, url: str) -> Any:
-        return self._postprocess(_load_and_convert_image(Path(_normalize_file_uri(url))))
-
-
-class AudioMediaIO(BaseMediaIO[Tuple[np.ndarray, int]]):
-    def __init__(self, **kwargs: Any):
-        if kwargs:
-            logger.warning("AudioMediaIO received unexpected kwargs %s — they are ignored.", sorted(kwargs))
-
-    def load_bytes(self, data: bytes):
-        import soundfile  # stand-in: imported lazily
-
-        return soundfile.read(BytesIO(data))
-
-    def load_base64(self, media_type: str, data: str):
-        return self.load_bytes(base64.b64decode(data))
-
-    def load_file(self, url: str):
-        import soundfile
-
-        return soundfile.read(_normalize_file_uri(url) if url.startswith("file:") else url)
 
 
 class VideoMediaIO(BaseMediaIO[VideoData]):
