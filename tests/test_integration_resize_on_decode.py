@@ -1,8 +1,10 @@
-"""``enable(resize_on_decode=True)``: the server keeps only frames resized as the fast processor
-would resize them, where that stays stock-exact (a ``VideoData`` with ``raw_bytes_hash``, a uint8
-hand-over) and makes frames smaller. Model inputs stay ``torch.equal`` to stock transformers
-(policy ``hf``) and to TensorRT-LLM's stock path (policy ``trtllm``), also for requests whose
-``mm_processor_kwargs`` re-plan the frames; elsewhere frames stay full size."""
+"""``resize_on_decode`` (on by default): the server keeps only frames resized as the fast
+processor would resize them, where everything TensorRT-LLM computes stays stock's (a
+``VideoData`` with ``raw_bytes_hash``, a uint8 hand-over, video token counts from the
+processor's grid: tests/test_integration_token_counts.py) and frames get smaller. Model inputs
+stay ``torch.equal`` to stock transformers (policy ``hf``) and to TensorRT-LLM's stock path
+(policy ``trtllm``), also for requests whose ``mm_processor_kwargs`` re-plan the frames;
+elsewhere frames stay full size."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ pytest.importorskip("transformers")
 from conftest import clip_bytes, reference_frames  # noqa: E402
 from trtllm_harness import PROMPT_TEXT, VIDEO_PLACEHOLDER, data_url, load_sync, make_processor, process  # noqa: E402
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast  # noqa: E402
+from trtllm_mmfast.integrations.tensorrt_llm import _resize  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
 from trtllm_standins.standin import make_model_dir, use_standin  # noqa: E402
 
@@ -70,8 +73,13 @@ def _sizes(vd) -> set:
 
 @pytest.mark.parametrize("model_type", ["qwen3_vl", "qwen2_5_vl"])
 @pytest.mark.parametrize("mm", [None, {"fps": 1}, {"num_frames": 6}], ids=["loader-plan", "replan-fps1", "replan-num6"])
-def test_hf_policy_holds_small_frames_and_equals_transformers(model_type, mm, clip, tmp_path, no_leaks):
+def test_hf_policy_holds_small_frames_and_equals_transformers(model_type, mm, clip, tmp_path, no_leaks, monkeypatch):
     model_dir = _small_budget_dir(tmp_path, model_type)
+    if model_type != "qwen3_vl":
+        # main's Qwen2-VL counter measures the frames, so main keeps them full
+        # (test_qwen2_vl_frames_stay_full_on_main); the resize path itself, as on a TensorRT-LLM
+        # whose Qwen2-VL counter reads the processor's grid:
+        monkeypatch.setattr(_resize, "counts_from_grid", lambda processor: True)
     with use_standin("main") as trt:
         vd, (ids, extra) = _run(trt, model_dir, data_url(clip), mm, resize_on_decode=True)
         full_vd, (full_ids, full_extra) = _run(trt, model_dir, data_url(clip), mm, resize_on_decode=False)
@@ -110,8 +118,23 @@ def test_full_frames_where_resizing_would_change_what_stock_computes(generation,
     assert _sizes(vd) == {(CLIP.height, CLIP.width)}
 
 
+def test_qwen2_vl_frames_stay_full_on_main(clip, tmp_path):
+    """Main's Qwen2-VL counter takes frame 0's size: resized frames would change its count."""
+    model_dir = _small_budget_dir(tmp_path, "qwen2_5_vl")
+    with use_standin("main") as trt:
+        vd, (ids, extra) = _run(trt, model_dir, data_url(clip), None)  # enable() starts the counters afresh
+        assert mmfast.stats()["full_frames_token_counter"] == 1
+    assert _sizes(vd) == {(CLIP.height, CLIP.width)}
+    ref = _whole_clip(model_dir, clip, fps=2)
+    assert ids == ref["input_ids"][0].tolist()
+    for k in KEYS:
+        assert torch.equal(extra["multimodal_data"]["video"][k], ref[k]), k
+
+
 def test_option_and_env(monkeypatch):
     with use_standin("main"):
+        assert mmfast.plan().settings["resize_on_decode"].startswith("on")  # the default
+        monkeypatch.setenv("TRTLLM_MMFAST_RESIZE_ON_DECODE", "0")
         assert mmfast.plan().settings["resize_on_decode"].startswith("off")
         monkeypatch.setenv("TRTLLM_MMFAST_RESIZE_ON_DECODE", "1")
         assert mmfast.plan().settings["resize_on_decode"].startswith("on")

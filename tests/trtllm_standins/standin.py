@@ -110,6 +110,14 @@ def tiny_processor_for(model_type: str, save_dir: Path) -> Any:
     return transformers.AutoProcessor.from_pretrained(str(save_dir), local_files_only=True)
 
 
+def _vision_sizes(processor: Any) -> Dict[str, int]:
+    """The patch / merge / temporal sizes of the processor's image processor: a real checkpoint's
+    ``vision_config`` agrees with them (TensorRT-LLM's token counters read ``vision_config``)."""
+    ip = processor.image_processor
+    return {"patch_size": int(ip.patch_size), "spatial_merge_size": int(ip.merge_size),
+            "temporal_patch_size": int(ip.temporal_patch_size)}
+
+
 def make_model_dir(path: Path, model_type: str = "qwen3_vl", dtype: str = "float32") -> Path:
     """A Qwen-VL "checkpoint" dir (``model_type`` one of ``ARCHITECTURES``): the tiny offline
     processor plus a small config.json.
@@ -133,7 +141,7 @@ def make_model_dir(path: Path, model_type: str = "qwen3_vl", dtype: str = "float
         "vision_start_token_id": tok.convert_tokens_to_ids("<|vision_start|>"),
         "vision_end_token_id": tok.convert_tokens_to_ids("<|vision_end|>"),
         "text_config": {"vocab_size": len(tok), "dtype": dtype, "hidden_size": 64},
-        "vision_config": dict(_VISION[model_type]),
+        "vision_config": {**_VISION[model_type], **_vision_sizes(processor)},
     }
     (path / "config.json").write_text(json.dumps(config, indent=1))
     return path

@@ -98,19 +98,19 @@ class _Options:
     sampling: VideoSampling
     cache_bytes: int
     decoder_threads: int
-    resize_on_decode: bool = False
+    resize_on_decode: bool = True
 
 
 def _resolve_resize_on_decode(value: bool | None) -> bool:
-    """``value`` > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` (1/0, true/false, on/off) > False."""
+    """``value`` > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` (1/0, true/false, on/off) > True."""
     if value is not None:
         if not isinstance(value, bool):
             raise ValueError(f"resize_on_decode must be True or False; got {value!r}")
         return value
     raw = os.environ.get(RESIZE_ON_DECODE_ENV, "").strip().lower()
-    if raw in ("", "0", "false", "off", "no"):
+    if raw in ("0", "false", "off", "no"):
         return False
-    if raw in ("1", "true", "on", "yes"):
+    if raw in ("", "1", "true", "on", "yes"):
         return True
     raise ValueError(f"{RESIZE_ON_DECODE_ENV} must be 1/0 (true/false, on/off); got {raw!r}")
 
@@ -147,7 +147,8 @@ def _settings_report(t: Target, o: _Options, backend: str) -> dict[str, str]:
     cache = f"{o.cache_bytes} bytes, per process (each trtllm-serve frontend has its own)" if o.cache_bytes else "off"
     return {"video_sampling": f"{_POLICY[o.sampling]}; {_STOCK[t.generation]}", "video_backend": backend,
             "video_cache": cache, "decoder_threads": str(o.decoder_threads),
-            "resize_on_decode": "on: frames resized as decoded where the result stays stock's (raw_bytes_hash, uint8 hand-over)"
+            "resize_on_decode": "on: frames resized as decoded where everything stays stock's (raw_bytes_hash, uint8 "
+                                "hand-over, token counts from the processor's grid)"
                                 if o.resize_on_decode else "off: full-resolution frames, resized by the processor"}
 
 
@@ -207,8 +208,9 @@ def enable(
     ``decoder_threads``: FFmpeg threads per video (explicit > env ``TRTLLM_MMFAST_DECODER_THREADS``
     > 1; raise it for few concurrent requests on idle cores). ``install_uvloop``: set uvloop's policy where TensorRT-LLM runs plain
     ``asyncio.run``. ``resize_on_decode``: keep only frames resized as the processor resizes them
-    (explicit > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` > off; applied where the model inputs stay
-    stock's: a ``VideoData`` with ``raw_bytes_hash``, a uint8 hand-over). Idempotent (a second call only changes pools / backend / sampling).
+    (explicit > env ``TRTLLM_MMFAST_RESIZE_ON_DECODE`` > on; applied where everything TensorRT-LLM
+    computes stays stock's: a ``VideoData`` with ``raw_bytes_hash``, a uint8 hand-over, video token
+    counts from the processor's ``video_grid_thw``; see ``_resize``). Idempotent (a second call only changes pools / backend / sampling).
     Raises ``TensorRTLLMNotFoundError`` or ``UnsupportedTensorRTLLMError`` with nothing patched.
     """
     global _state

@@ -25,7 +25,7 @@ class Settings:
     array_frames: bool = False  # does TensorRT-LLM's "np" format give one (N,H,W,3) array?
     cache: Any = None  # the VideoCache of this process (None: off)
     decoder_threads: int = 1  # per video; the pools give the parallelism across requests
-    resize_on_decode: bool = False  # keep only frames resized for the fast processor (where stock-exact)
+    resize_on_decode: bool = True  # keep only frames resized for the fast processor (where stock-exact)
 
 
 settings = Settings()

@@ -15,10 +15,21 @@ Simplified / inferred: ``apply_mm_hashes`` dispatches ``BaseModalityData`` items
 facts say the newest very probably does). Tensors hash their CPU bytes, frame lists use
 ``<frame>`` framing, anything else ``serialize_item``; a UUID is framed as
 ``<uuid>..</uuid><content>..</content>``. No ``hexdigest_to_int32`` / ``MultimodalInput``.
+
+``find_mm_token_lengths(mm_data, input_processor, *, multimodal_data=None)`` mirrors the newest
+stored source (index id 56128034515, commit not stored; the registry id 51821650759 calls it
+with ``multimodal_data=extra["multimodal_data"]`` on every path; docs/facts/trtllm_token_counts.md):
+per modality, a missing ``get_num_tokens_per_<modality>`` raises AttributeError; a video item
+that is a ``VideoData`` counts its ``frames``, which must be a ``list`` (AssertionError "Video
+must be a list of frames" otherwise: main's one (N,H,W,3) "np" array fails here); the
+processor's ``multimodal_data["video"]["video_grid_thw"]`` row ``idx`` is passed as
+``video_grid_thw=`` when its row count equals the number of videos (a warning and no kwarg
+otherwise); images and tensor frames are passed as they are.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
@@ -26,6 +37,8 @@ import torch
 from blake3 import blake3
 
 from .multimodal_data import BaseModalityData, serialize_item
+
+logger = logging.getLogger("tensorrt_llm")
 
 
 @dataclass
@@ -77,4 +90,43 @@ def apply_mm_hashes(mm_data: Dict[str, Any], mm_uuids: Optional[Dict[str, List[O
                 h.update(b"</content>")
             digests.append(h.hexdigest())
         out[modality] = digests
+    return out
+
+
+def find_mm_token_lengths(mm_data: Dict[str, Any], input_processor: Any, *,
+                          multimodal_data: Optional[Dict[str, Any]] = None) -> Dict[str, List[int]]:
+    """modality -> the token count of each item, from the input processor's counters."""
+    video_grid_thw = ((multimodal_data or {}).get("video") or {}).get("video_grid_thw")
+    out: Dict[str, List[int]] = {}
+    for modality, items in mm_data.items():
+        items = items if isinstance(items, list) else [items]
+        if not hasattr(input_processor, f"get_num_tokens_per_{modality}"):
+            raise AttributeError(f"Input processor {type(input_processor).__name__} does not have "
+                                 f"'get_num_tokens_per_{modality}' method required for multimodal hashing.")
+        grid = None
+        if modality == "video" and video_grid_thw is not None:
+            if len(video_grid_thw) == len(items):
+                grid = video_grid_thw
+            else:
+                logger.warning("find_mm_token_lengths: video_grid_thw row count (%d) does not match number of "
+                               "videos in mm_data (%d); falling back to per-item recompute without video_grid_thw.",
+                               len(video_grid_thw), len(items))
+        lengths = []
+        for idx, item in enumerate(items):
+            if modality == "image":
+                lengths.append(input_processor.get_num_tokens_per_image(image=item))
+            elif modality == "video":
+                if hasattr(item, "frames") and hasattr(item, "metadata"):
+                    item = item.frames  # real: isinstance(item, tensorrt_llm.inputs.utils.VideoData); each
+                    # stand-in generation has its own VideoData class, hence the duck test
+                assert isinstance(item, list), "Video must be a list of frames"
+                kwargs: Dict[str, Any] = {"video": item}
+                if grid is not None:
+                    kwargs["video_grid_thw"] = grid[idx]
+                lengths.append(input_processor.get_num_tokens_per_video(**kwargs))
+            elif modality == "audio":
+                lengths.append(input_processor.get_num_tokens_per_audio(audio=item))
+            else:
+                raise ValueError(f"Unsupported modality: {modality}")
+        out[modality] = lengths
     return out

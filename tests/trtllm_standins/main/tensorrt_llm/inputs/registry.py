@@ -17,10 +17,19 @@ or below), else overwrites; getters import the indexed provider on a miss
 ``support_multimodal_disaggregated``; ``create_input_processor`` via ``ModelConfig`` and
 ``get_model_architecture`` (RuntimeError -> ``DefaultInputProcessor``).
 
-Simplified / inferred: ``create_input_processor_with_hash`` hashes a single-modality request
-with ``apply_mm_hashes`` (BLAKE3; ``BaseModalityData`` items via ``item.update_hash`` —
-INFERRED dispatch) and stores the hex digests under ``extra["multimodal_hashes"]`` (a
-stand-in key: the real wrapper builds masks, start positions and a ``MultimodalInput``);
+``create_input_processor_with_hash``'s hashing pass, as registry id 51821650759 runs it: hash
+(``apply_mm_hashes``), run the processor, count each item's tokens with
+``find_mm_token_lengths(mm_data, processor, multimodal_data=extra["multimodal_data"])`` (first
+modality's list; none: ``([], None)``), locate them in the prompt (ValueError when the prompt
+holds another number of media tokens, as ``validate_mm_inputs`` does), and keep the result;
+a single-modality request tries this once and, on any exception, falls back to the plain
+processor for good (``multimodal_hashing_supported = False``).
+
+Simplified / inferred: the hashes go under ``extra["multimodal_hashes"]`` and the counts and
+start positions under ``extra["multimodal_input"]`` as a dict (stand-in keys: the real wrapper
+builds a ``MultimodalInput`` of int32 hashes, positions and lengths, and the embed-mask
+cumsum); ``BaseModalityData`` items hash via ``item.update_hash`` (INFERRED dispatch); the
+tokenized-prompt path is not modelled;
 ``call_with_token_ids`` (``supports_token_id_mm_expansion``) is not modelled; the "kept"
 rule applies only when the existing entry differs (inferred from modeling_utils).
 """
@@ -34,7 +43,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Protocol, Tuple, Type
 
-from .multimodal import apply_mm_hashes, default_hasher
+import torch
+
+from .multimodal import apply_mm_hashes, default_hasher, find_mm_token_lengths
 
 logger = logging.getLogger("tensorrt_llm")
 
@@ -300,10 +311,25 @@ def create_input_processor_with_hash(input_processor: Any, hash_lib: Callable[[]
     """What ``LLM.preprocess`` runs (simplified; see the module docstring)."""
 
     def multimodal_hashing_process(inputs: Dict[str, Any], sampling_params: Any):
-        mm_hashes = apply_mm_hashes(inputs["multi_modal_data"], inputs.get("multi_modal_uuids"), hash_lib)
+        mm_data = inputs["multi_modal_data"]
+        mm_hashes = apply_mm_hashes(mm_data, inputs.get("multi_modal_uuids"), hash_lib)
         token_ids, extra = input_processor(inputs, sampling_params)
-        if extra is not None:
-            extra["multimodal_hashes"] = mm_hashes
+        by_modality = find_mm_token_lengths(mm_data, input_processor, multimodal_data=(extra or {}).get("multimodal_data"))
+        lengths = next(iter(by_modality.values()), [])
+        if not lengths:
+            return [], None
+        mm_ids = input_processor.get_mm_token_ids()
+        if mm_ids is None:
+            raise ValueError("Cannot locate vocab_size or mm_token_ids for multimodal token preprocessing")
+        ids = torch.as_tensor(token_ids)
+        positions = torch.where(torch.isin(ids, mm_ids.to(ids.dtype)))[0].tolist()
+        if len(positions) != sum(lengths):
+            raise ValueError(f"Number of multimodal tokens ({len(positions)}) does not match sum of all lengths "
+                             f"({sum(lengths)}): num_mm_tokens={lengths}")
+        starts = [positions[sum(lengths[:k])] for k in range(len(lengths))]
+        extra["multimodal_hashes"] = mm_hashes
+        extra["multimodal_input"] = {"multimodal_hashes": [h for hs in mm_hashes.values() for h in hs],
+                                     "multimodal_positions": starts, "multimodal_lengths": list(lengths)}
         return token_ids, extra
 
     def input_processor_wrapper(inputs: Dict[str, Any], sampling_params: Any):

@@ -20,10 +20,17 @@ axis scaled by ``second_per_grid_t * vision_config.tokens_per_second`` when that
 torch; ``Qwen2_5VLInputProcessorBase(Qwen2VLInputProcessorBase)``; the registrations of
 ``Qwen2VLModel`` ("qwen2_vl", ``Qwen2VLInputProcessorBase``) and ``Qwen2_5_VLModel``
 ("qwen2_5_vl", ``Qwen2_5VLInputProcessorBase``, ``support_multimodal_disaggregated``):
-BEFORE_TEXT, ``content_format=ContentFormat.STRING``, default separator.
+BEFORE_TEXT, ``content_format=ContentFormat.STRING``, default separator; the token counters
+``get_num_tokens_per_image(*, image)`` / ``get_num_tokens_per_video(*, video)``: no HF
+processor call, no pixel read, only the size of the image / of frame 0 (a tensor's last two
+dims, a PIL image's height/width) and ``len(video)``; HF ``smart_resize`` with factor
+``patch_size * spatial_merge_size`` and the IMAGE processor's ``size`` bounds
+(``shortest_edge`` / ``longest_edge``, default 3136 / 1003520), ``grid_t = max(ceil(n / tps),
+1)``, returning ``t * h * w // merge**2`` (any further kwargs, e.g. ``video_grid_thw``, are
+ignored; docs/facts/trtllm_token_counts.md).
 
 Simplified: ``from_pretrained`` adds ``local_files_only=True`` (offline); no vision model /
-weights, sizing helpers, dummy inputs, embeddings path or output-validation filter;
+weights, dummy inputs, embeddings path or output-validation filter;
 ``build_disagg_prefill_multimodal_inputs`` raises NotImplementedError.
 """
 
@@ -82,6 +89,35 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
 
     def get_vocab_size(self) -> int:
         return int(self.config.text_config.vocab_size)
+
+    def _vision_pixel_bounds(self) -> Tuple[int, int]:
+        size = getattr(self.processor.image_processor, "size", None) or {}
+        return int(size.get("shortest_edge", 3136)), int(size.get("longest_edge", 1003520))
+
+    def _grid_thw_for_size(self, width: int, height: int, num_frames: int = 1) -> Tuple[int, int, int]:
+        from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
+
+        vc = self.config.vision_config
+        lo, hi = self._vision_pixel_bounds()
+        h, w = smart_resize(height, width, factor=vc.patch_size * vc.spatial_merge_size, min_pixels=lo, max_pixels=hi)
+        tps = self.temporal_patch_size
+        return max(-(-num_frames // tps), 1), h // vc.patch_size, w // vc.patch_size
+
+    @staticmethod
+    def _height_width(item: Any) -> Tuple[int, int]:
+        if isinstance(item, torch.Tensor):
+            return int(item.shape[-2]), int(item.shape[-1])
+        return int(item.height), int(item.width)  # PIL
+
+    def get_num_tokens_per_image(self, *, image: Any, **kwargs: Any) -> int:
+        h, w = self._height_width(image)
+        t, gh, gw = self._grid_thw_for_size(w, h)
+        return t * gh * gw // self.config.vision_config.spatial_merge_size ** 2
+
+    def get_num_tokens_per_video(self, *, video: Any, **kwargs: Any) -> int:
+        h, w = self._height_width(video[0])
+        t, gh, gw = self._grid_thw_for_size(w, h, num_frames=len(video))
+        return t * gh * gw // self.config.vision_config.spatial_merge_size ** 2
 
     def get_mm_token_ids(self) -> Optional[torch.Tensor]:
         ids = [getattr(self.config, a, None) for a in ("image_token_id", "vision_token_id", "video_token_id")]
