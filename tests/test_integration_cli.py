@@ -65,6 +65,23 @@ def test_serve_worker_flags_come_from_the_environment_too(runner, monkeypatch):
         assert _serve_module().CALLS[-1]["num_input_processor_workers"] == 3
 
 
+def test_serve_resize_on_decode_flag_reaches_enable_and_the_frontends(runner, monkeypatch):
+    from trtllm_mmfast.integrations import tensorrt_llm
+    from trtllm_mmfast.integrations.tensorrt_llm import _settings
+
+    seen = []
+    real = tensorrt_llm.reexec_argv
+    monkeypatch.setattr(tensorrt_llm, "reexec_argv", lambda model, args, ours: seen.append(ours) or real(model, args, ours))
+    with use_standin("main"):
+        assert runner.invoke(main, ["serve", "m"]).exit_code == 0
+        assert _settings.settings.resize_on_decode is True  # the default
+        result = runner.invoke(main, ["serve", "m", "--resize-on-decode", "off"])
+        assert result.exit_code == 0, result.output
+        assert _settings.settings.resize_on_decode is False and "resize_on_decode" in result.output
+        assert seen[-1]["resize_on_decode"] == "off"  # extra frontends re-run with the same flag
+        assert runner.invoke(main, ["serve", "m", "--resize-on-decode", "maybe"]).exit_code == 2
+
+
 def test_serve_keeps_a_native_worker_flag_and_refuses_both(runner):
     with use_standin("main"):
         serve = _serve_module()
@@ -111,7 +128,7 @@ def test_serve_help_explains(runner):
     result = runner.invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     for text in ("trtllm-serve", "--media-load-workers", "--input-processing-workers", "--video-backend", "--video-sampling",
-                 "TRTLLM_MMFAST_VIDEO_SAMPLING", "--num_serve_frontends",
+                 "TRTLLM_MMFAST_VIDEO_SAMPLING", "--num_serve_frontends", "--resize-on-decode", "TRTLLM_MMFAST_RESIZE_ON_DECODE",
                  "--num_media_load_workers", "passed to trtllm-serve untouched", "trtllm-mmfast[trtllm]"):
         assert text in result.output, text
 

@@ -98,6 +98,14 @@ def _echo_trtllm(trt: dict) -> None:
     help="FFmpeg threads per video. Under load the pools are the parallelism (keep 1); with few "
     "concurrent requests on idle cores more threads lower latency [env TRTLLM_MMFAST_DECODER_THREADS; default 1].",
 )
+@click.option(
+    "--resize-on-decode",
+    type=click.Choice(["on", "off"]),
+    default=None,
+    help="Keep only frames resized as the processor resizes them, as they are decoded (a 1080p 60 s "
+    "request holds ~1 MiB of frames instead of ~700), where everything TensorRT-LLM computes stays "
+    "stock's; 'off' keeps full-resolution frames [env TRTLLM_MMFAST_RESIZE_ON_DECODE; default on].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -109,6 +117,7 @@ def serve(
     video_sampling: str | None,
     video_cache_bytes: str | None,
     decoder_threads: int | None,
+    resize_on_decode: str | None,
 ) -> None:
     """Run TensorRT-LLM's trtllm-serve for MODEL with trtllm-mmfast's video path.
 
@@ -154,6 +163,7 @@ def serve(
             video_sampling=video_sampling,  # type: ignore[arg-type]
             video_cache_bytes=video_cache_bytes,
             decoder_threads=decoder_threads,
+            resize_on_decode=None if resize_on_decode is None else resize_on_decode == "on",
         )
     except (MMFastError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -172,7 +182,7 @@ def serve(
         raise click.UsageError(str(e)) from None
     ours = {"media_load_workers": media_load_workers, "input_processing_workers": input_processing_workers,
             "video_backend": video_backend, "video_sampling": video_sampling, "video_cache_bytes": video_cache_bytes,
-            "decoder_threads": decoder_threads}
+            "decoder_threads": decoder_threads, "resize_on_decode": resize_on_decode}
     with with_argv(reexec_argv(model, trtllm_serve_args, ours)):  # what extra frontends re-execute
         rc = trtllm_serve.main(args=argv, prog_name="trtllm-serve", standalone_mode=False)
     if isinstance(rc, int) and rc != 0:
