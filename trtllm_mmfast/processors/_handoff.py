@@ -4,7 +4,8 @@
   go in as zero-copy channels-last uint8 tensor views with ``do_sample_frames=False`` and
   their ``video_metadata`` (source fps, ``frames_indices``); the request's sampling kwargs
   are dropped (sampling happened at load time); frames resized at decode time skip the
-  processor's resize; with a cache, the processed videos are keyed by their identity.
+  processor's resize; with a cache, the processed videos are keyed by their identity; the
+  video processor's rescale / normalize / patchify run fused (``_fused_video``, bit-identical).
   Images: uint8 (H, W, 3) arrays go in as zero-copy (3, H, W) views (``_images``).
 - ``MergeKwargsMemo``: a bounded LRU in front of ``ProcessorMixin._merge_kwargs``.
 
@@ -14,6 +15,7 @@ exposes its ``wrap`` and ``sampler_for`` classmethods and ``FAMILY``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 from collections import OrderedDict
@@ -158,7 +160,8 @@ class FastProcessor:
     """Callable like the HF processor, taking videos as ``VideoFrames`` (one or a list).
 
     ``hf`` is the wrapped HF processor; ``memo`` its ``_merge_kwargs`` memo (or None);
-    ``cache`` the ``VideoCache`` for processed videos (``wrap(..., cache=)``), or None.
+    ``cache`` the ``VideoCache`` for processed videos (``wrap(..., cache=)``), or None;
+    ``fused``: the video processor's tail runs fused (``_fused_video``; False: stock).
     """
 
     FAMILY: ClassVar[Family]
@@ -167,6 +170,7 @@ class FastProcessor:
     hf: Any
     memo: MergeKwargsMemo | None
     cache: Any = None
+    fused: bool = True
 
     def __init_subclass__(cls, *, family: str | None = None, sampler: Any = None, **kwargs: Any) -> None:
         """``class FastX(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSampler)``; a subclass
@@ -192,13 +196,17 @@ class FastProcessor:
             return self.hf(text=text, images=images, videos=videos, return_tensors=return_tensors, **kwargs)
         items = [videos] if isinstance(videos, VideoFrames) or _is_single_array(videos) else list(videos)
         tensors = _video_kwargs(self.hf, items, kwargs)
-        if self.cache is not None and all(isinstance(v, VideoFrames) for v in items):
-            from ._video_cache import frames_identity, video_identity
+        with contextlib.ExitStack() as stack:
+            if self.fused:
+                from ._fused_video import active
 
-            ident = tuple(frames_identity(v.metadata.source_digest, v.metadata.frames_indices, "uint8") for v in items)
-            with video_identity(ident):
-                return self.hf(text=text, images=images, videos=tensors, return_tensors=return_tensors, **kwargs)
-        return self.hf(text=text, images=images, videos=tensors, return_tensors=return_tensors, **kwargs)
+                stack.enter_context(active())
+            if self.cache is not None and all(isinstance(v, VideoFrames) for v in items):
+                from ._video_cache import frames_identity, video_identity
+
+                ident = tuple(frames_identity(v.metadata.source_digest, v.metadata.frames_indices, "uint8") for v in items)
+                stack.enter_context(video_identity(ident))
+            return self.hf(text=text, images=images, videos=tensors, return_tensors=return_tensors, **kwargs)
 
     @property
     def sampler(self) -> Any:
@@ -206,21 +214,30 @@ class FastProcessor:
         return self.SAMPLER.from_processor(self.hf)
 
     @classmethod
-    def wrap(cls, hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None) -> Any:
+    def wrap(
+        cls, hf_processor: Any, *, memo: bool = True, memo_size: int = 256, cache: Any = None, fused: bool | None = None
+    ) -> Any:
         """Wrap an HF processor of this family (e.g. ``AutoProcessor.from_pretrained(model_dir)``).
 
         Installs the ``_merge_kwargs`` memo on that processor instance (idempotent);
         ``memo=False`` leaves the processor untouched (benchmarks use it as an ablation).
         ``cache``: a ``VideoCache``: a video seen before (same source digest — ``load_video(...,
         cache=)`` sets it — same frames, same processor settings) skips the HF video processing;
-        the text side still runs, so ``input_ids`` follow the new prompt. A wrapper is returned
-        as is, or re-wrapped around its HF processor when given another cache or when it is
-        another family's; a processor of another family raises TypeError.
+        the text side still runs, so ``input_ids`` follow the new prompt. ``fused`` (default True):
+        the video processor's rescale / normalize / patchify / concatenation run as one fused,
+        bit-identical step (``_fused_video``; it falls back to stock where it does not apply);
+        False leaves that stock (an ablation). A wrapper is returned as is, or re-wrapped around
+        its HF processor when given another cache or ``fused`` or when it is another family's
+        (keeping its ``fused`` unless given); a processor of another family raises TypeError.
         """
         if isinstance(hf_processor, FastProcessor):
-            if type(hf_processor) is cls and (cache is None or cache is hf_processor.cache):
+            same_fused = fused is None or fused == hf_processor.fused
+            if type(hf_processor) is cls and (cache is None or cache is hf_processor.cache) and same_fused:
                 return hf_processor
-            return cls.wrap(hf_processor.hf, memo=hf_processor.memo is not None, memo_size=memo_size, cache=cache)
+            return cls.wrap(
+                hf_processor.hf, memo=hf_processor.memo is not None, memo_size=memo_size, cache=cache,
+                fused=hf_processor.fused if fused is None else fused,
+            )
         if not hasattr(hf_processor, "video_processor"):
             raise TypeError(f"expected a {cls.FAMILY.name} processor with a video_processor, got {type(hf_processor).__name__}")
         found = family_name_of(hf_processor)
@@ -229,11 +246,16 @@ class FastProcessor:
                 f"{type(hf_processor).__name__} belongs to the {found} family, not {cls.FAMILY.name}: "
                 "wrap it with trtllm_mmfast.processors.registry.get(family_of(p).name).wrap"
             )
+        fused = True if fused is None else fused
+        if fused:
+            from ._fused_video import install as install_fused
+
+            install_fused(hf_processor)  # inert unless called from a fused wrapper; under the cache
         if cache is not None:
             from ._video_cache import install
 
             install(hf_processor, cache)
-        return cls(hf=hf_processor, memo=install_memo(hf_processor, memo_size) if memo else None, cache=cache)
+        return cls(hf=hf_processor, memo=install_memo(hf_processor, memo_size) if memo else None, cache=cache, fused=fused)
 
     @classmethod
     def sampler_for(cls, processor: Any) -> Any:

@@ -28,5 +28,5 @@ class FastQwen2VLProcessor(FastProcessor, family="qwen2_vl", sampler=Qwen2VLSamp
 
 
 FAMILY = FastQwen2VLProcessor.FAMILY
-wrap = FastQwen2VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None) -> FastQwen2VLProcessor
+wrap = FastQwen2VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None, fused=None) -> FastQwen2VLProcessor
 sampler_for = FastQwen2VLProcessor.sampler_for  # sampler_for(processor) -> Qwen2VLSampler with the processor's settings

@@ -35,5 +35,5 @@ class FastQwen3VLProcessor(FastProcessor, family="qwen3_vl", sampler=Qwen3VLSamp
 
 
 FAMILY = FastQwen3VLProcessor.FAMILY
-wrap = FastQwen3VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None) -> FastQwen3VLProcessor
+wrap = FastQwen3VLProcessor.wrap  # wrap(hf_processor, *, memo=True, memo_size=256, cache=None, fused=None) -> FastQwen3VLProcessor
 sampler_for = FastQwen3VLProcessor.sampler_for  # sampler_for(processor) -> Qwen3VLSampler with the processor's settings

@@ -4,7 +4,7 @@
 ``get(name)`` imports the family module (lazily: transformers and torch load only when a
 family is used); ``family_of(processor)`` tells the family of a live HF processor (by its
 class, or its video processor's, base classes included) or of a fast wrapper. Every family
-module has ``wrap(hf_processor, *, memo=True, memo_size=256, cache=None)``,
+module has ``wrap(hf_processor, *, memo=True, memo_size=256, cache=None, fused=None)``,
 ``sampler_for(processor)`` and ``FAMILY``.
 """
 
