@@ -139,7 +139,7 @@ def _with_cache(module: Any, fast: Any, cache: Any) -> Any:
     """The fast processor using ``cache`` (None: none) for its processed videos."""
     if cache is None:
         return dataclasses.replace(fast, cache=None)
-    return module.wrap(fast.hf, memo=fast.memo is not None, cache=cache)
+    return module.wrap(fast.hf, memo=fast.memo is not None, cache=cache, fused=fast.fused)
 
 
 def _is_float_tensor(x: Any) -> bool:
