@@ -15,7 +15,8 @@ loop over those runs.
    are dropped), else the container is reopened and read from the start;
 3. inside a run, disposable packets that are not targets are never sent;
 4. decoded frames are matched to targets by pts, and only targets are converted to RGB, into
-   their output slot, exactly as OpenCV does it (swscale bicubic to bgr24, then BGR->RGB).
+   their output slot, exactly as OpenCV does it (swscale bicubic to bgr24, then BGR->RGB; resized
+   on decode, the bgr24 frame is resized and the result swapped: the same bytes, see ``_take``).
 
 Streams whose packets lack unique pts fall back to one sequential decode that numbers frames in
 output order, as OpenCV does.
@@ -54,7 +55,7 @@ from ..errors import InvalidMediaError
 from . import _parallel
 from ._packet_index import PacketIndex, PacketReader, RunPlan, plan_runs, scan
 from .backend import Allocator, Decoded, FrameSink, StreamInfo
-from .resize import make_sink
+from .resize import ResizingSink, make_sink
 from .source import MediaSource
 
 log = logging.getLogger(__name__)
@@ -226,12 +227,17 @@ class _PyAVVideo(PacketReader):
         for q, pkt in self._read(s, e):
             if q in plan.target_packets or not disp[q]:
                 gops_used.add(index.gop_id[q])
-                for frame in self._send(q, pkt, disposable=disp[q]):
-                    self._take(frame, plan.slot_of.get(frame.pts), sink)
+                self._feed(q, pkt, disp[q], plan.slot_of, sink)
             else:
                 self.stats.packets_skipped += 1
         self._drain(sink, plan.slot_of)
         return self.stats, self._run_notes, gops_used
+
+    def _feed(self, q: int, pkt: Any, disposable: bool, slot_of: dict[int, int], sink: FrameSink) -> None:
+        """Send one packet, take its frames: none outlives this call (one still referenced while the next
+        packet decodes pins a picture more in the decoder's pool: ~4 MiB at 1080p, planes and tables)."""
+        for frame in self._send(q, pkt, disposable=disposable):
+            self._take(frame, slot_of.get(frame.pts), sink)
 
     def _decode_linear(self, sink: FrameSink, targets: list[int]) -> None:
         """No usable pts: decode from the start, numbering frames in output order."""
@@ -305,20 +311,31 @@ class _PyAVVideo(PacketReader):
         self._tainted = False  # the next run starts from a keyframe on a flushed decoder
 
     def _take(self, frame: Any, k: int | None, sink: FrameSink) -> None:
-        """Convert a decoded target frame into its slot, exactly as OpenCV would."""
+        """Convert a decoded target frame into its slot, exactly as OpenCV would.
+
+        Resized on decode (rows unpadded), the bgr24 frame is resized into the output slot, then swapped
+        to RGB: the bytes of the sink's way (RGB into its full-size scratch, resized), as the processor's
+        resize filters each channel on its own (tests compare), but no full-size RGB copy: one 6 MiB frame
+        per decoder context at 1080p, not two (12 MiB of a 2-context decode's ~75 MiB peak, bench_request_1080p).
+        """
         if not self._intact(frame) or k is None or k in self._done or (frame.width, frame.height) != self._coded_size:
             return
         if self._turns is None:
             self._turns = self._root._learn_rotation(frame, sink)
-        cv2 = self._cv2
-        bgr = self._sws.reformat(frame, format="bgr24", interpolation="BICUBIC", threads=self._threads)
-        if self._turns:
-            rgb = cv2.cvtColor(bgr.to_ndarray(), cv2.COLOR_BGR2RGB)
+        cv2, fill = self._cv2, type(sink).filled
+        bgr = self._sws.reformat(frame, format="bgr24", interpolation="BICUBIC", threads=self._threads).to_ndarray()
+        if self._turns:  # (``bgr`` is a view of the frame's buffer, which it keeps alive)
             code = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)[self._turns - 1]
-            cv2.rotate(rgb, code, dst=sink.slot(k))
+            cv2.rotate(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), code, dst=sink.slot(k))
+        elif isinstance(sink, ResizingSink) and bgr.flags.c_contiguous:
+            out = FrameSink.slot(sink, k)  # the output slot itself (``ResizingSink.slot`` is its scratch)
+            sink.plan.resize_into(bgr, out)
+            cv2.cvtColor(out, cv2.COLOR_BGR2RGB, dst=out)
+            fill = FrameSink.filled  # bookkeeping and repeats only: ``ResizingSink.filled`` would resize
         else:
-            cv2.cvtColor(bgr.to_ndarray(), cv2.COLOR_BGR2RGB, dst=sink.slot(k))
-        sink.filled(k)
+            cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=sink.slot(k))
+        del bgr  # not needed in ``filled`` (where a resizing sink resizes its scratch)
+        fill(sink, k)
         self._done.add(k)
         self.stats.frames_converted += 1
 
