@@ -322,20 +322,18 @@ class _PyAVVideo(PacketReader):
             return
         if self._turns is None:
             self._turns = self._root._learn_rotation(frame, sink)
-        cv2, fill = self._cv2, type(sink).filled
+        cv2 = self._cv2
         bgr = self._sws.reformat(frame, format="bgr24", interpolation="BICUBIC", threads=self._threads).to_ndarray()
-        if self._turns:  # (``bgr`` is a view of the frame's buffer, which it keeps alive)
-            code = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)[self._turns - 1]
-            cv2.rotate(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), code, dst=sink.slot(k))
-        elif isinstance(sink, ResizingSink) and bgr.flags.c_contiguous:
-            out = FrameSink.slot(sink, k)  # the output slot itself (``ResizingSink.slot`` is its scratch)
-            sink.plan.resize_into(bgr, out)
-            cv2.cvtColor(out, cv2.COLOR_BGR2RGB, dst=out)
-            fill = FrameSink.filled  # bookkeeping and repeats only: ``ResizingSink.filled`` would resize
+        if isinstance(sink, ResizingSink) and bgr.flags.c_contiguous and not self._turns:
+            sink.filled_from(k, bgr, lambda out: cv2.cvtColor(out, cv2.COLOR_BGR2RGB, dst=out))  # no full-size scratch
         else:
-            cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=sink.slot(k))
-        del bgr  # not needed in ``filled`` (where a resizing sink resizes its scratch)
-        fill(sink, k)
+            if self._turns:  # (``bgr`` is a view of the frame's buffer, which it keeps alive)
+                code = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)[self._turns - 1]
+                cv2.rotate(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), code, dst=sink.slot(k))
+            else:
+                cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=sink.slot(k))
+            del bgr  # not needed in ``filled`` (where a resizing sink resizes its scratch)
+            sink.filled(k)
         self._done.add(k)
         self.stats.frames_converted += 1
 

@@ -34,6 +34,7 @@ resized afterwards.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,9 +102,15 @@ class ResizePlan:
         return int(out.shape[-2]), int(out.shape[-1])
 
     def resize_into(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Resize one (H, W, 3) uint8 frame into ``dst`` (h', w', 3), exactly as the processor does."""
+        """Resize one (H, W, 3) uint8 frame into ``dst`` (h', w', 3), exactly as the processor does
+        (in a decoder thread: torch capped to the processor threads' intra-op count there, so
+        decoder contexts resizing at once do not each start a team of one thread per core)."""
         import torch
         from transformers.image_processing_utils import SizeDict
+
+        from ..runtime.torch_threads import cap_torch_threads
+
+        cap_torch_threads()
 
         h, w = dst.shape[:2]
         image = torch.from_numpy(src).permute(2, 0, 1).unsqueeze(0)  # (1, 3, H, W), channels-last memory
@@ -142,6 +149,16 @@ class ResizingSink(FrameSink):
 
     def filled(self, k: int) -> None:
         self.plan.resize_into(self._local.buf, self.frames[self._starts[k]])
+        super().filled(k)
+
+    def filled_from(self, k: int, src: np.ndarray, finish: Callable[[np.ndarray], None] | None = None) -> None:
+        """The k-th target from ``src`` (H, W, 3), resized straight into its output slot, then
+        ``finish(slot)`` in place (e.g. a channel swap: the resize filters each channel on its
+        own, so swapping after it gives the same bytes), without the full-size scratch."""
+        out = self.frames[self._starts[k]]
+        self.plan.resize_into(src, out)
+        if finish is not None:
+            finish(out)
         super().filled(k)
 
     def transpose_size(self) -> None:
