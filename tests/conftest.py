@@ -174,3 +174,16 @@ def session_leak_check():
         problems.append(f"threads still running: {sorted(_mmfast_threads())}")
     if problems:
         pytest.fail("resource leak over the test session: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(params=["sequential", "parallel"])
+def parallel(request, monkeypatch):
+    """Parallel pyav decode on (a 4-slot allowance, more than enough contexts) or off."""
+    from trtllm_mmfast.video import _parallel
+
+    if request.param == "parallel":
+        monkeypatch.setattr(_parallel, "_allowance", _parallel.DecodeThreads(4))
+        monkeypatch.delenv(_parallel.ENV_PARALLEL_RUNS, raising=False)
+    else:
+        monkeypatch.setenv(_parallel.ENV_PARALLEL_RUNS, "1")
+    return request.param

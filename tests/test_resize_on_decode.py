@@ -20,8 +20,7 @@ from trtllm_mmfast import load_video  # noqa: E402
 from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap  # noqa: E402
 from trtllm_mmfast.processors.tiny import tiny_processor  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
-from trtllm_mmfast.video import _parallel, open_video  # noqa: E402
-from trtllm_mmfast.video._parallel import DecodeThreads  # noqa: E402
+from trtllm_mmfast.video import open_video  # noqa: E402
 from trtllm_mmfast.video.resize import ResizePlan  # noqa: E402
 
 REQUESTS = [{}, {"fps": 1}, {"fps": 4}, {"num_frames": 8}]
@@ -37,17 +36,6 @@ def fast():
 @pytest.fixture(scope="module")
 def fresh():
     return tiny_processor()
-
-
-@pytest.fixture(params=["sequential", "parallel"])
-def parallel(request, monkeypatch):
-    """Parallel pyav decode on (a 4-slot allowance, more than enough contexts) or off."""
-    if request.param == "parallel":
-        monkeypatch.setattr(_parallel, "_allowance", DecodeThreads(4))
-        monkeypatch.delenv(_parallel.ENV_PARALLEL_RUNS, raising=False)
-    else:
-        monkeypatch.setenv(_parallel.ENV_PARALLEL_RUNS, "1")
-    return request.param
 
 
 def stock_on(fresh, video, **req):

@@ -21,7 +21,6 @@ from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap  # noqa: E402
 from trtllm_mmfast.processors.tiny import tiny_processor  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
 from trtllm_mmfast.video import _parallel, pyav_backend  # noqa: E402
-from trtllm_mmfast.video._parallel import DecodeThreads  # noqa: E402
 from trtllm_mmfast.video.resize import ResizePlan  # noqa: E402
 
 # 640 * 3 bytes a row: bgr24 rows unpadded (the bgr frame is resized in place of an RGB copy);
@@ -36,16 +35,6 @@ CLIPS = {
 @pytest.fixture(scope="module")
 def fast():
     return wrap(tiny_processor())
-
-
-@pytest.fixture(params=["sequential", "parallel"])
-def parallel(request, monkeypatch):
-    if request.param == "parallel":
-        monkeypatch.setattr(_parallel, "_allowance", DecodeThreads(4))
-        monkeypatch.delenv(_parallel.ENV_PARALLEL_RUNS, raising=False)
-    else:
-        monkeypatch.setenv(_parallel.ENV_PARALLEL_RUNS, "1")
-    return request.param
 
 
 @pytest.mark.parametrize("name", sorted(CLIPS))
