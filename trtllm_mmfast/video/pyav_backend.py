@@ -252,6 +252,7 @@ class _PyAVVideo(PacketReader):
                 for frame in self._send(q - 1, pkt):
                     self._take(frame, slot_of.get(n), sink)
                     n += 1
+                frame = None  # none outlives its packet (see ``_feed``)
                 if self.stats.decode_errors:
                     break  # a lost frame would shift every later number: keep the certain prefix
                 if n > last:
