@@ -16,9 +16,12 @@ facts say the newest very probably does). Tensors hash their CPU bytes, frame li
 ``<frame>`` framing, anything else ``serialize_item``; a UUID is framed as
 ``<uuid>..</uuid><content>..</content>``. No ``hexdigest_to_int32`` / ``MultimodalInput``.
 
-``find_mm_token_lengths(mm_data, input_processor, *, multimodal_data=None)`` mirrors the newest
-stored source (index id 56128034515, commit not stored; the registry id 51821650759 calls it
-with ``multimodal_data=extra["multimodal_data"]`` on every path; docs/facts/trtllm_token_counts.md):
+``find_mm_token_lengths``: read with an explicit commit at
+3277953654b9b2863dae4f1cb81856b172837db4 (the older form: ``(mm_data, input_processor)``, no
+grid, tensor frames -> PIL, a list of frames asserted); mirrored here is the newest stored form,
+``(mm_data, input_processor, *, multimodal_data=None)`` (index id 56128034515, commit not stored;
+registry id 51821650759 calls it with ``multimodal_data=extra["multimodal_data"]`` on every
+path; docs/facts/trtllm_token_counts.md):
 per modality, a missing ``get_num_tokens_per_<modality>`` raises AttributeError; a video item
 that is a ``VideoData`` counts its ``frames``, which must be a ``list`` (AssertionError "Video
 must be a list of frames" otherwise: main's one (N,H,W,3) "np" array fails here); the

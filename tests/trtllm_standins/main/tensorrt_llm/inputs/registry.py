@@ -17,7 +17,11 @@ or below), else overwrites; getters import the indexed provider on a miss
 ``support_multimodal_disaggregated``; ``create_input_processor`` via ``ModelConfig`` and
 ``get_model_architecture`` (RuntimeError -> ``DefaultInputProcessor``).
 
-``create_input_processor_with_hash``'s hashing pass, as registry id 51821650759 runs it: hash
+``create_input_processor_with_hash``'s hashing pass, read with an explicit commit at
+3a5845e29304b03ae78db71a2ac8698709d8af6e (hash, process, ``find_mm_token_lengths(mm_data,
+processor)``, first modality's list, positions, ``validate_mm_inputs``, ``MultimodalInput``; the
+try-once fallback) and as the newest stored version (index id 51821650759, commit not stored)
+runs it, which adds the processor's output to the count: hash
 (``apply_mm_hashes``), run the processor, count each item's tokens with
 ``find_mm_token_lengths(mm_data, processor, multimodal_data=extra["multimodal_data"])`` (first
 modality's list; none: ``([], None)``), locate them in the prompt (ValueError when the prompt

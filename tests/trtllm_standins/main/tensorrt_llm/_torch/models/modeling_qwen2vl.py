@@ -27,7 +27,8 @@ dims, a PIL image's height/width) and ``len(video)``; HF ``smart_resize`` with f
 ``patch_size * spatial_merge_size`` and the IMAGE processor's ``size`` bounds
 (``shortest_edge`` / ``longest_edge``, default 3136 / 1003520), ``grid_t = max(ceil(n / tps),
 1)``, returning ``t * h * w // merge**2`` (any further kwargs, e.g. ``video_grid_thw``, are
-ignored; docs/facts/trtllm_token_counts.md).
+ignored; from index id 55160869554, commit not stored: the one explicitly stored commit,
+c666e7ea1ea841ed9f374068014ec365878a94b7, predates these counters; docs/facts/trtllm_token_counts.md).
 
 Simplified: ``from_pretrained`` adds ``local_files_only=True`` (offline); no vision model /
 weights, dummy inputs, embeddings path or output-validation filter;
