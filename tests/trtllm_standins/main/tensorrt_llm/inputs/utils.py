@@ -96,20 +96,8 @@ async def async_load_video(video: str, num_frames: int = 10, fps: int = 30, form
 # ---- images ----------------------------------------------------------------------------------
 
 
-def load_base64_image(parsed_url: Any) -> Image.Image:
-    data_spec, data = parsed_url.path.split(",", 1)
-    media_type, data_type = data_spec.split(";", 1)
-    if data_type != "base64":
-        raise NotImplementedError("Only base64 data URLs are supported for now.")
-    return _load_and_convert_image(BytesIO(base64.b64decode(data)))
-
-
-def _image_postprocess(image: Image.Image, format: str, device: str) -> Any:
-    if format == "pt":
-        from torchvision.transforms import ToTensor
-
-        return ToTensor()(image).to(device=device)
-    return image
+# load_base64_image, _image_postprocess: the shared stand-in rules (pil_rules.py), the same in 1.2
+from trtllm_standins.pil_rules import _image_postprocess, load_base64_image  # noqa: E402,F401
 
 
 def load_image(image: Any, format: str = "pt", device: str = "cpu") -> Any:

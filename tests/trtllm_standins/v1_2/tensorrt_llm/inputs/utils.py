@@ -146,23 +146,9 @@ async def async_load_video(video: str, num_frames: int = 10, fps: int = 30, form
 
 
 # rgba_to_rgb, convert_image_mode, _load_and_convert_image: the shared stand-in rules (pil_rules.py)
-from trtllm_standins.pil_rules import _load_and_convert_image, convert_image_mode, rgba_to_rgb  # noqa: E402,F401
-
-
-def load_base64_image(parsed_url: Any) -> Image.Image:
-    data_spec, data = parsed_url.path.split(",", 1)
-    media_type, data_type = data_spec.split(";", 1)
-    if data_type != "base64":
-        raise NotImplementedError("Only base64 data URLs are supported for now.")
-    return _load_and_convert_image(BytesIO(base64.b64decode(data)))
-
-
-def _image_postprocess(image: Image.Image, format: str, device: str) -> Any:
-    if format == "pt":
-        from torchvision.transforms import ToTensor
-
-        return ToTensor()(image).to(device=device)
-    return image
+# and load_base64_image, _image_postprocess (the same in main)
+from trtllm_standins.pil_rules import (_image_postprocess, _load_and_convert_image, convert_image_mode,  # noqa: E402,F401
+                                       load_base64_image, rgba_to_rgb)
 
 
 def load_image(image: Union[str, Image.Image], format: str = "pt", device: str = "cpu") -> Any:

@@ -44,6 +44,7 @@ import torch
 from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor, ContentFormat,
                                 MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
                                 register_input_processor, support_multimodal_disaggregated)
+from trtllm_standins.qwen_outputs import media_outputs  # the image / video entries, alike in every generation
 from trtllm_standins.mrope import qwen2_block, rope_index  # the stand-ins' own mRoPE rule (shared with v1_2)
 
 from .modeling_utils import register_auto_model, register_vision_encoder
@@ -169,13 +170,7 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
             return input_ids[0].to(torch.int32).tolist(), {"multimodal_data": {"mrope_config": mrope_config}}
 
         processed = self._preprocess(text_prompt, mm_data, mm_processor_kwargs)
-        multimodal_data: Dict[str, Any] = {}
-        if processed.get("pixel_values") is not None:
-            multimodal_data["image"] = {"pixel_values": processed["pixel_values"].to(self.dtype),
-                                        "image_grid_thw": processed.get("image_grid_thw")}
-        if processed.get("pixel_values_videos") is not None:
-            multimodal_data["video"] = {"pixel_values_videos": processed["pixel_values_videos"].to(self.dtype),
-                                        "video_grid_thw": processed.get("video_grid_thw")}
+        multimodal_data = media_outputs(processed, self.dtype)
         multimodal_data["mrope_config"] = self.get_mrope_config(
             processed["input_ids"], processed.get("image_grid_thw"), processed.get("video_grid_thw"),
             processed.get("attention_mask"), processed.get("second_per_grid_ts"))

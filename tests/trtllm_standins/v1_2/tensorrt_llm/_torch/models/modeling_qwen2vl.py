@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Tuple
 
 import torch
+from trtllm_standins.qwen_outputs import media_outputs  # the image / video entries, alike in every generation
 from trtllm_standins.mrope import qwen2_block, rope_index
 
 from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor,
@@ -90,13 +91,7 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
         mm_data = inputs.get("multi_modal_data", {})
         mm_processor_kwargs = inputs.get("mm_processor_kwargs", {})
         processed = self._preprocess(text_prompt, mm_data, mm_processor_kwargs)
-        multimodal_data: Dict[str, Any] = {}
-        if processed.get("pixel_values") is not None:
-            multimodal_data["image"] = {"pixel_values": processed["pixel_values"].to(self.dtype),
-                                        "image_grid_thw": processed.get("image_grid_thw")}
-        if processed.get("pixel_values_videos") is not None:
-            multimodal_data["video"] = {"pixel_values_videos": processed["pixel_values_videos"].to(self.dtype),
-                                        "video_grid_thw": processed.get("video_grid_thw")}
+        multimodal_data = media_outputs(processed, self.dtype)
         multimodal_data["mrope_config"] = self.get_mrope_config(
             processed["input_ids"], processed.get("image_grid_thw"), processed.get("video_grid_thw"),
             processed.get("attention_mask"), processed.get("second_per_grid_ts"))
