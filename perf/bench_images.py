@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -167,7 +166,7 @@ def main() -> None:
     if args.rss:
         print(json.dumps(run_rss(*args.rss)))
         return
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     def child(*extra: str) -> object:
         res = subprocess.run([sys.executable, __file__, *extra, "--repeats", str(args.repeats)],
@@ -181,10 +180,7 @@ def main() -> None:
             rows.append(row)
     print(f"\nOne image -> Qwen-VL model inputs (tiny processor, median of {args.repeats}, interleaved)\n")
     print_table([r for r in rows if r["image"] in args.images])
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "images", "rows": rows, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "images", {"rows": rows})
 
 
 if __name__ == "__main__":

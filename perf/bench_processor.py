@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -133,7 +132,7 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), modes, args.repeats, args.torch_threads)))
         return
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     rows = []
     for size, n in CASES:
@@ -146,10 +145,7 @@ def main() -> None:
     print(f"\nQwen3-VL processor, decoded frames in -> model inputs (median of {args.repeats}, round-robin, "
           f"torch threads {args.torch_threads}; ratios: this mode's ms / that mode's ms)\n")  # fmt: skip
     print_table(rows, modes)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "processor", "cases": [list(c) for c in CASES], "rows": rows, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "processor", {"cases": [list(c) for c in CASES], "rows": rows})
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def main() -> None:
         print(json.dumps(run_case(*args.case)))
         return
     from trtllm_mmfast.footage import footage_clip
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     path = str(footage_clip(1920, 1080, args.seconds))  # encoded once (about 30 s), then cached
     cases = [c for c in CASES if not (args.no_main and c == "trtllm-main")]
@@ -145,10 +145,7 @@ def main() -> None:
     print(f"\nOne request, 1920x1080 {args.seconds} s footage at fps={FPS}, {os.cpu_count()} cores, "
           f"{args.repeats} fresh processes per case (median latency, max RSS growth)\n")
     print_table(rows)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "request_1080p", "fps": FPS, "rows": rows, "runs": runs, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "request_1080p", {"fps": FPS, "rows": rows, "runs": runs})
 
 
 if __name__ == "__main__":

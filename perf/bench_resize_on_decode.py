@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -84,7 +83,7 @@ def main() -> None:
         print(json.dumps(run_case(args.case[0], args.case[1])))
         return
     from trtllm_mmfast.synth import cached_clip
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     rows = []
     for clip in args.clips:
@@ -94,10 +93,7 @@ def main() -> None:
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
     print(f"\nOne request at fps={FPS}: load_video + fast Qwen3-VL processor, each case in a fresh process\n")
     print_table(rows)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "resize_on_decode", "fps": FPS, "rows": rows, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "resize_on_decode", {"fps": FPS, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -63,7 +62,7 @@ def main() -> None:
         print(json.dumps(run_case(args.case[0] == "on", args.case[1])))
         return
     from trtllm_mmfast.footage import footage_clip
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     path = str(footage_clip(1920, 1080, args.seconds))
     rows = []
@@ -79,10 +78,7 @@ def main() -> None:
     for r in rows:
         print(f"| {'on' if r['resize_on_decode'] else 'off'} | {tuple(r['frames_shape'])} | {r['frames_held_mib']} "
               f"| {r['total_s']:.2f} | {r['peak_rss_growth_mib']} | {tuple(r['grid_thw'][0])} | {'yes' if same else 'NO'} |")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "serve_memory", "rows": rows, "same": same, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "serve_memory", {"rows": rows, "same": same})
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
-import os
 import statistics
 import sys
 import tempfile
@@ -116,7 +114,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=30, help="clip length (720p, 30 fps, GOP 250)")
     ap.add_argument("--out", default="results/bench_trtllm_policy.json")
     args = ap.parse_args()
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     res = run(args.seconds, args.repeats)
     c = res["clip"]
@@ -130,10 +128,7 @@ def main() -> None:
     print(f"| trtllm-mmfast, video_sampling=trtllm | 1 (default) | {res['median_s']['fast'] * 1e3:.0f} | {res['fast_over_stock']:.2f}x |")
     print(f"| trtllm-mmfast, video_sampling=trtllm | {n} | {res['median_s']['fast-threads'] * 1e3:.0f} | "
           f"{res['fast_threads_over_stock']:.2f}x |")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "trtllm_policy", **res, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "trtllm_policy", {**res})
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
-import os
 import pstats
 import time
 from collections import defaultdict
@@ -83,7 +81,7 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=2.0)
     ap.add_argument("--out", default="results/profile_request.json")
     args = ap.parse_args()
-    from trtllm_mmfast.versions import system_info
+    from trtllm_mmfast.bench._common import write_result
 
     if args.video:
         with open(args.video, "rb") as f:
@@ -101,10 +99,7 @@ def main() -> None:
     print("|---|---:|---:|")
     for name, s in res["split_s"].items():
         print(f"| {name} | {s * 1e3:.0f} | {res['split_share'][name]:.0%} |")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump({"benchmark": "profile_request", **res, "system": system_info()}, fh, indent=2)
-    print(f"\nwrote {args.out}")
+    write_result(args.out, "profile_request", {**res})
 
 
 if __name__ == "__main__":

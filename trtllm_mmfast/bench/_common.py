@@ -27,6 +27,7 @@ __all__ = [
     "percentile",
     "progress_bar",
     "summarize",
+    "write_result",
 ]
 
 
@@ -199,3 +200,17 @@ def inputs_digest(out: Any) -> str:
         h.update(f"{k}:{t.dtype}:{tuple(t.shape)};".encode())
         h.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))  # the raw bytes, no copy
     return h.hexdigest()
+
+
+def write_result(path: str, benchmark: str, fields: dict[str, Any]) -> None:
+    """A perf script's result file, ``{"benchmark": name, **fields, "system": system_info()}``
+    (its folder made), and a line saying where it went."""
+    import json
+    import os
+
+    from ..versions import system_info
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump({"benchmark": benchmark, **fields, "system": system_info()}, fh, indent=2)
+    print(f"\nwrote {path}")
