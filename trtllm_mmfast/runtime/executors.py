@@ -110,10 +110,10 @@ def _new_pool(kind: str, size: int) -> ThreadPoolExecutor:
     def name_thread() -> None:
         # ThreadPoolExecutor names threads "<prefix>_<n>"; we want "mmfast-media-<n>".
         threading.current_thread().name = f"{prefix}{next(counter)}"
-        if kind == "input_processing":  # the HF processor runs here: no oversubscription
-            from .torch_threads import cap_torch_threads
+        if kind in ("input_processing", "decode"):  # the HF processor / frames resized as decoded
+            from .torch_threads import cap_torch_threads  # run here: no oversubscription
 
-            cap_torch_threads(import_torch=True)
+            cap_torch_threads(import_torch=kind == "input_processing")  # a resize has imported torch
 
     if not _state.atexit_registered:
         atexit.register(shutdown, wait=False, cancel_futures=True)

@@ -3,7 +3,8 @@ threads do not each start one OpenMP thread per core and fight the decoders for 
 (TensorRT-LLM main caps its input-processor pool the same way).
 
 OpenMP keeps the thread count per thread: our input-processing pool applies the cap when each
-worker starts; the TensorRT-LLM integration applies it in the thread that runs the fast Qwen3-VL
+worker starts, and so does the decode pool (its extra decoder contexts resize frames as they are
+decoded: two resizing at once would each start a team of one thread per core); the TensorRT-LLM integration applies it in the thread that runs the fast Qwen3-VL
 processor (TensorRT-LLM's own pool), once per thread. (With libgomp, threads that have not used
 OpenMP yet start from the last value set, so threads created later default to the cap too;
 threads that already ran torch keep theirs. TensorRT-LLM main's own cap behaves the same.)

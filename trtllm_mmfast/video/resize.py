@@ -102,15 +102,9 @@ class ResizePlan:
         return int(out.shape[-2]), int(out.shape[-1])
 
     def resize_into(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Resize one (H, W, 3) uint8 frame into ``dst`` (h', w', 3), exactly as the processor does
-        (in a decoder thread: torch capped to the processor threads' intra-op count there, so
-        decoder contexts resizing at once do not each start a team of one thread per core)."""
+        """Resize one (H, W, 3) uint8 frame into ``dst`` (h', w', 3), exactly as the processor does."""
         import torch
         from transformers.image_processing_utils import SizeDict
-
-        from ..runtime.torch_threads import cap_torch_threads
-
-        cap_torch_threads()
 
         h, w = dst.shape[:2]
         image = torch.from_numpy(src).permute(2, 0, 1).unsqueeze(0)  # (1, 3, H, W), channels-last memory
