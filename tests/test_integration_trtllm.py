@@ -7,7 +7,6 @@ main as recorded in TRTLLM_HOOKS.md; a real TensorRT-LLM is never imported.
 from __future__ import annotations
 
 import asyncio
-import base64
 import importlib
 import sys
 import threading
@@ -18,6 +17,7 @@ import pytest
 import torch
 
 from trtllm_harness import PROMPT_TEXT, VIDEO_PLACEHOLDER, is_main, load, messages, mod
+from trtllm_harness import data_url as _data_url
 from trtllm_harness import make_processor as _make_processor
 from trtllm_harness import server as _server
 from trtllm_mmfast import load_video
@@ -46,15 +46,7 @@ EXPECTED_STATUS = {
         "qwen2_vl_input_processor": "applied",
         "event_loop": "applied",
     },
-    "main": {
-        "video_loader": "applied",
-        "image_loader": "applied",
-        "media_load_pool": "applied",
-        "input_processing_pool": "already native",
-        "qwen3_vl_input_processor": "applied",
-        "qwen2_vl_input_processor": "applied",
-        "event_loop": "already native",
-    },
+    "main": _MAIN_STATUS,
 }
 
 
@@ -71,7 +63,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def data_url(small_clip):
-    return "data:video/mp4;base64," + base64.b64encode(small_clip).decode()
+    return _data_url(small_clip)
 
 
 _mod = mod

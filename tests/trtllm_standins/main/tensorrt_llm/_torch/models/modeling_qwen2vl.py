@@ -44,7 +44,7 @@ import torch
 from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor, ContentFormat,
                                 MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
                                 register_input_processor, support_multimodal_disaggregated)
-from trtllm_standins.qwen_outputs import media_outputs  # the image / video entries, alike in every generation
+from trtllm_standins.qwen_outputs import hf_media_inputs, media_outputs  # the image / video entries, alike in every generation
 from trtllm_standins.mrope import qwen2_block, rope_index  # the stand-ins' own mRoPE rule (shared with v1_2)
 
 from .modeling_utils import register_auto_model, register_vision_encoder
@@ -145,14 +145,7 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
                 "mrope_position_deltas": deltas.to("cpu").to(torch.int32).clone()}
 
     def _preprocess(self, text: Any, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
-        images = mm_data.get("image")
-        video_datas = mm_data.get("video")
-        videos = [vd.frames for vd in video_datas] if video_datas else None
-        do_rescale = True
-        if images and isinstance(images[0], torch.Tensor):
-            do_rescale = False
-        if videos and isinstance(videos[0][0], torch.Tensor):
-            do_rescale = False
+        images, videos, do_rescale = hf_media_inputs(mm_data)
         return self.processor(text=[text], images=images, videos=videos, padding=True, do_rescale=do_rescale,
                               return_tensors="pt", **mm_processor_kwargs)
 
@@ -174,9 +167,7 @@ class Qwen2VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
         multimodal_data["mrope_config"] = self.get_mrope_config(
             processed["input_ids"], processed.get("image_grid_thw"), processed.get("video_grid_thw"),
             processed.get("attention_mask"), processed.get("second_per_grid_ts"))
-        input_ids = processed["input_ids"][0]
-        if mm_data:
-            input_ids = self._postprocess(input_ids)
+        input_ids = self._postprocess(processed["input_ids"][0])  # media present: the text-only case returned above
         return input_ids.to(torch.int32).tolist(), {"multimodal_data": multimodal_data}
 
 

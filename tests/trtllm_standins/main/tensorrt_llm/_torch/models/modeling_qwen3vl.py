@@ -33,6 +33,7 @@ import torch
 from ...inputs.registry import (ContentFormat, MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
                                 register_input_processor, support_multimodal_disaggregated)
 from trtllm_standins.mrope import plain_block
+from trtllm_standins.qwen_outputs import hf_media_inputs  # the images / frames / do_rescale rule, alike in every generation
 
 from .modeling_qwen2vl import Qwen2VLInputProcessorBase
 from .modeling_utils import register_auto_model, register_vision_encoder
@@ -87,14 +88,8 @@ class Qwen3VLInputProcessorBase(Qwen2VLInputProcessorBase):
         return {"video": {"format": "np"}}
 
     def _preprocess(self, text: Any, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
-        images = mm_data.get("image")
+        images, videos, do_rescale = hf_media_inputs(mm_data)
         video_datas = mm_data.get("video")
-        videos = [vd.frames for vd in video_datas] if video_datas else None
-        do_rescale = True
-        if images and isinstance(images[0], torch.Tensor):
-            do_rescale = False
-        if videos and isinstance(videos[0][0], torch.Tensor):
-            do_rescale = False
 
         do_sample_frames = _decide_do_sample_frames(video_datas, mm_processor_kwargs)
         proc_kwargs: Dict[str, Any] = {"do_sample_frames": do_sample_frames}

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Tuple
 
 import torch
-from trtllm_standins.qwen_outputs import media_outputs  # the image / video entries, alike in every generation
+from trtllm_standins.qwen_outputs import hf_media_inputs, media_outputs  # the image / video entries, alike in every generation
 
 from ...inputs.registry import (BaseMultimodalDummyInputsBuilder, BaseMultimodalInputProcessor,
                                 MultimodalPlaceholderMetadata, MultimodalPlaceholderPlacement,
@@ -67,14 +67,7 @@ class Qwen3VLInputProcessorBase(BaseMultimodalInputProcessor, BaseMultimodalDumm
                 "mrope_position_deltas": torch.zeros(b, 1, dtype=torch.int32)}
 
     def _preprocess(self, text: str, mm_data: Dict[str, Any], mm_processor_kwargs: Dict[str, Any]):
-        images = mm_data.get("image")
-        video_datas = mm_data.get("video")
-        videos = [vd.frames for vd in video_datas] if video_datas else None
-        do_rescale = True
-        if images and isinstance(images[0], torch.Tensor):
-            do_rescale = False
-        if videos and isinstance(videos[0][0], torch.Tensor):
-            do_rescale = False
+        images, videos, do_rescale = hf_media_inputs(mm_data)
         return self.processor(text=[text], images=images, videos=videos, padding=True, do_rescale=do_rescale,
                               return_tensors="pt", **mm_processor_kwargs)
 
