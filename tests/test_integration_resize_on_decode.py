@@ -144,3 +144,28 @@ def test_option_and_env(monkeypatch):
             mmfast.plan()
         with pytest.raises(ValueError, match="True or False"):
             mmfast.plan(resize_on_decode="yes")
+
+
+@pytest.mark.parametrize("sampling", ["hf", "trtllm"])
+def test_a_request_mixing_shrunk_and_full_size_videos_equals_full_frames(sampling, clip, tmp_path):
+    """One video shrinks as decoded, the other (already small) does not: the processor resizes a
+    call's videos all or none, so that request takes full frames for both (same model inputs)."""
+    model_dir = _small_budget_dir(tmp_path, "qwen3_vl")
+    small = data_url(clip_bytes(ClipSpec(width=32, height=32, num_frames=24, fps=12)))
+    outs = {}
+    with use_standin("main") as trt:
+        for on in (True, False):
+            mmfast.enable(resize_on_decode=on, video_sampling=sampling)
+            try:
+                processor = make_processor(model_dir)  # first: the loader resizes for it
+                vds = [load_sync(trt, url, fps=2, format="np") for url in (data_url(clip), small)]
+                outs[on] = vds, process(processor, vds)
+                assert mmfast.stats().get("mixed_resize_requests", 0) == int(on)
+            finally:
+                mmfast.disable()
+    (vds, (ids, extra)), (_, (full_ids, full_extra)) = outs[True], outs[False]
+    (h, w), = _sizes(vds[0])
+    assert h * w < CLIP.height * CLIP.width and _sizes(vds[1]) == {(32, 32)}  # the mix, as loaded
+    assert ids == full_ids
+    for k in KEYS:
+        assert torch.equal(extra["multimodal_data"]["video"][k], full_extra["multimodal_data"]["video"][k]), k

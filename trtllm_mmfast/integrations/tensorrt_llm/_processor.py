@@ -169,6 +169,9 @@ def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict
     given = set(kwargs) | set(kwargs.get("videos_kwargs") or ())
     resize_for = None if given & set(RESIZE_KWARGS) else shrinking_plan(fast)  # own resize settings: full frames
     quads = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family, resize_for) for c in clips]
+    if len({r for _, _, _, r in quads}) > 1:  # some shrank as decoded, some did not: the processor resizes all or none
+        count("mixed_resize_requests")
+        quads = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family) for c in clips]  # full frames
     videos = [v for v, _, _, _ in quads]
     identity = None
     if quads[0][1] is not None:  # policy trtllm: tensors + stock's metadata
@@ -176,7 +179,7 @@ def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict
         identity = tuple(i for _, _, i, _ in quads)
         if _is_float_tensor(videos[0]):
             kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_rescale": False}
-        if all(r for _, _, _, r in quads):  # resized as decoded, exactly as this processor would
+        if quads[0][3]:  # every video resized as decoded, exactly as this processor would
             kwargs["videos_kwargs"] = {**kwargs.get("videos_kwargs", {}), "do_resize": False}
     images = mm_data.get("image") or None
     if images and "do_rescale" not in kwargs and _is_float_tensor(images[0]):
