@@ -7,7 +7,6 @@ main as recorded in TRTLLM_HOOKS.md; a real TensorRT-LLM is never imported.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import sys
 import threading
 import types
