@@ -1,7 +1,7 @@
 """STAND-IN for NVIDIA's PyNvVideoCodec 2.2.4 ``SimpleDecoder`` (it needs an NVIDIA GPU and driver,
 so it cannot run here). Not NVIDIA's code: written from the facts in the installed wheel
 (``PyNvVideoCodec/decoders/SimpleDecoder.py``, the native module's signatures; see
-/tmp/helpers/facts_nvdec.md), modelling only what the nvdec backend uses:
+docs/facts/pynvvideocodec.md), modelling only what the nvdec backend uses:
 
 - ``SimpleDecoder(enc_file_path, gpu_id=0, cuda_context=0, cuda_stream=0, use_device_memory=True,
   max_width=0, max_height=0, need_scanned_stream_metadata=0, decoder_cache_size=4,

@@ -1,8 +1,9 @@
 """STAND-IN helper (test fixture, not TensorRT-LLM code): the ``ModelConfig`` both generations'
 ``tensorrt_llm._torch.model_config`` stand-ins re-export (the same minimal rule for 1.2.x and
-main: neither version of the real file is in the facts; commit not stored). Only what
-``inputs.registry.create_input_processor`` uses: ``ModelConfig.from_pretrained(path,
-trust_remote_code=...).pretrained_config``.
+main). Only what ``inputs.registry.create_input_processor`` uses, read in
+tensorrt_llm/_torch/model_config.py with an explicit commit at
+1a0dc5f70054f66d892df6a964996fc5ead6f81e: ``ModelConfig.from_pretrained(checkpoint_dir,
+trust_remote_code=...)`` whose ``pretrained_config`` is ``transformers.AutoConfig.from_pretrained``'s.
 
 Simplified: the real one wraps ``transformers.AutoConfig``; here ``config.json`` is read into
 attribute namespaces (nested dicts become namespaces, ``dtype`` / ``torch_dtype`` strings

@@ -4,7 +4,8 @@ Never a real TensorRT-LLM: every ``tensorrt_llm*`` module is purged before and a
 the imported package must carry the ``STANDIN`` marker. Also: ``make_model_dir`` (a tiny
 offline Qwen3-VL / Qwen3-VL-MoE / Qwen2-VL / Qwen2.5-VL "checkpoint"), ``StandinGenerator`` / ``make_server`` (what the
 server calls ``generator`` / ``llm``), and the multi-frontend helpers ``SERVE_SCRIPT``,
-``standin_env`` and ``read_report``.
+``standin_env`` and ``read_report``. A harness: it mirrors no TensorRT-LLM file itself
+(``StandinGenerator`` / ``make_server`` model only the attributes the server reads off its LLM).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """STAND-IN for TensorRT-LLM main in the 2026 ``hash_source`` window (a test fixture).
 
+Real file: tensorrt_llm/__init__.py; package glue only (``__version__``, ``STANDIN``, the fallback
+``__path__`` below), none of its own code mirrored.
+
 Mirrors ``tensorrt_llm`` where inputs/media_io.py, inputs/multimodal_data.py and
 serve/openai_server.py are @0142b193cc0252aeca5d69eacd619d03276e9dcf: ``VideoMediaIO(hash_source=False)``
 and ``OpenAIServer.__init__`` injecting ``media_io_kwargs["video"]["hash_source"] = True``

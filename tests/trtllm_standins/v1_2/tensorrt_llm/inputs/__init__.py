@@ -1,5 +1,7 @@
-"""STAND-IN for ``tensorrt_llm.inputs`` (real: tensorrt_llm/inputs/__init__.py, 1.2.x; commit not stored):
-re-exports, as the real package does (only the names the stand-ins use). No ``media_io`` in 1.2.x."""
+"""STAND-IN for ``tensorrt_llm.inputs`` (real: tensorrt_llm/inputs/__init__.py, 1.2.x). A re-export only,
+nothing of its own mirrored: the names the stand-ins use, as the real package re-exports them (e.g.
+``async_load_video`` / ``async_load_image``, imported from it by serve/chat_utils.py @4c05a748).
+No ``media_io`` in 1.2.x."""
 
 from .multimodal import MultimodalServerConfig
 from .registry import (

@@ -1,9 +1,11 @@
 """STAND-IN for ``tensorrt_llm.serve.chat_utils`` (a test fixture, not TensorRT-LLM code), 1.2.x.
 
-Real file: tensorrt_llm/serve/chat_utils.py, 1.2.x (pre-release/1.2 main; rebuilt from
-TRTLLM_HOOKS.md §1.2, commit not stored).
+Real file: tensorrt_llm/serve/chat_utils.py, 1.2.x, read with an explicit commit at
+4c05a74891e4df8066f08ed4ce14b0972abe4e25 (the one stored version: an older main of 1.2's design;
+TRTLLM_HOOKS.md §1.2).
 
-Mirrored: ``async_load_video`` is a MODULE GLOBAL imported from ``inputs.utils`` (patching
+Mirrored: ``async_load_video`` is a MODULE GLOBAL (the real file imports it from ``tensorrt_llm.inputs``,
+which re-exports ``inputs.utils``'s; here imported from ``inputs.utils`` directly; patching
 ``chat_utils.async_load_video`` takes effect); each ``video_url`` part becomes a coroutine calling
 ``async_load_video(url, **media_io_kwargs.get("video", {}))``; any exception is logged and the
 item becomes ``None``; ``parse_chat_messages_coroutines(messages, model_config,
@@ -11,8 +13,7 @@ multimodal_server_config=None)`` returns 3 values ``(conversation, coroutine -> 
 mm_embeddings), mm_placeholder_counts)``; placeholders are added to each message's text with
 the registry's placement and separator ("\\n" for Qwen3-VL in 1.2).
 
-``image_url`` parts (read at serve/chat_utils.py @ 4c05a74891e4df8066f08ed4ce14b0972abe4e25, an older
-main of the same design): ``async_load_image`` is a module global too; each part becomes a coroutine
+``image_url`` parts (same commit): ``async_load_image`` is a module global too; each part becomes a coroutine
 ``async_load_image(url, **media_io_kwargs.get("image", {}))``, errors logged -> None; the media are
 gathered per modality, modalities in the order first seen (``MultimodalDataTracker.retrieve_all_async``).
 

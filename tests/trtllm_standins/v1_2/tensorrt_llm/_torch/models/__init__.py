@@ -1,8 +1,10 @@
 """STAND-IN for ``tensorrt_llm._torch.models`` (a test fixture), 1.2.x: an EAGER zoo.
 
-Real files: tensorrt_llm/_torch/models/__init__.py and modeling_utils.py, 1.2.x (not in the facts;
-commit not stored). ``register_auto_model(name)`` overwrites ``MODEL_CLASS_MAPPING[name]``;
-``get_model_architecture(config)`` -> ``(cls, arch)`` or RuntimeError. Simplified: only the
+Real files: tensorrt_llm/_torch/models/__init__.py (the package that imports the zoo) and
+modeling_utils.py, read with an explicit commit at cb4c622cf5bb97009451f7f44609498a48a2b11d (the
+eager-registry generation 1.2.x has): ``register_auto_model(name)`` overwrites
+``MODEL_CLASS_MAPPING[name]``; ``get_model_architecture(config)`` -> ``(cls, architectures[0])``,
+RuntimeError "Model architecture is not provided." / "Unknown model architecture: ...". Simplified: only the
 Qwen2-VL and Qwen3-VL modules are "the zoo" (imported on first lookup, as the real package imports every model
 at import time); ``config`` may be a ``ModelConfig.pretrained_config`` or a dict.
 """
