@@ -30,7 +30,7 @@ __all__ = ["FastProcessor", "MergeKwargsMemo", "install_memo", "video_input"]
 
 # Request kwargs that only steer sampling: sampling happened at load time, so they are
 # dropped here (and with them any way to turn the processor's own sampling back on).
-_SAMPLING_KWARGS = ("do_sample_frames", "fps", "num_frames")
+SAMPLING_KWARGS = ("do_sample_frames", "fps", "num_frames")  # a call's frame sampling
 
 # Kwargs whose value changes every request but is only placed, untouched, into the merged
 # output: left out of the memo key and put back into a copy of the cached result.
@@ -189,7 +189,7 @@ class FastProcessor:
         return_tensors: str | None = "pt",
         **kwargs: Any,
     ) -> Any:
-        for k in _SAMPLING_KWARGS:
+        for k in SAMPLING_KWARGS:
             kwargs.pop(k, None)
         images = _image_inputs(images)
         if videos is None:
@@ -297,6 +297,13 @@ def _image_inputs(images: Any) -> Any:
     return images
 
 
+def resize_kwargs_given(kwargs: dict[str, Any]) -> set[str]:
+    """The resize settings a processor call gives, at its top level or in ``videos_kwargs``."""
+    from ..video.resize import RESIZE_KWARGS
+
+    return (set(kwargs) | set(kwargs.get("videos_kwargs") or ())) & set(RESIZE_KWARGS)
+
+
 def _pre_resized(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> bool:
     """True when every video was resized at decode time for this processor (``load_video(...,
     resize_for=)``), False when none was; a mix, other resize settings or a call overriding them
@@ -306,11 +313,11 @@ def _pre_resized(hf: Any, items: list[Any], kwargs: dict[str, Any]) -> bool:
         return False
     if any(s is None for s in sizes):
         raise ValueError("some videos were resized at decode time (resize_for=) and some not: load all of a call's videos the same way")
-    from ..video.resize import RESIZE_KWARGS, ResizePlan
+    from ..video.resize import ResizePlan
 
-    given = set(kwargs) | set(kwargs.get("videos_kwargs") or ())
-    if given & set(RESIZE_KWARGS):
-        raise ValueError(f"videos resized at decode time cannot take resize settings at call time ({sorted(given & set(RESIZE_KWARGS))})")
+    given = resize_kwargs_given(kwargs)
+    if given:
+        raise ValueError(f"videos resized at decode time cannot take resize settings at call time ({sorted(given)})")
     plan = ResizePlan.of(hf)
     for v, size in zip(items, sizes):
         m = v.metadata

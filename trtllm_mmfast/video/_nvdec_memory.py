@@ -17,7 +17,7 @@ import numpy as np
 
 from ..runtime.vram import cuda_index
 
-__all__ = ["CudaAllocator", "DeviceSpec", "PinnedAllocator", "allocator_for", "copy_into", "to_device"]
+__all__ = ["CudaAllocator", "DeviceSpec", "PinnedAllocator", "copy_into", "to_device"]
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,6 @@ class PinnedAllocator:
         import torch
 
         return torch.empty((n, height, width, 3), dtype=torch.uint8, pin_memory=True).numpy()
-
-
-def allocator_for(spec: DeviceSpec) -> Any:
-    """The allocator of ``spec``'s memory (host memory: ``backend.HOST``)."""
-    from .backend import HOST
-
-    if spec.kind == "cuda":
-        return CudaAllocator(spec.index)  # type: ignore[arg-type]
-    return PinnedAllocator() if spec.kind == "pinned" else HOST
 
 
 def to_device(frames: Any, allocator: Any) -> Any:

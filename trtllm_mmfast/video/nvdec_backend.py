@@ -168,7 +168,6 @@ class _Session:
     def __init__(self, nvc: Any, gpu: int) -> None:
         self.nvc, self.gpu = nvc, gpu
         self.decoder: Any = None
-        self.source: str | None = None
 
     def _make(self, target: str | bytes) -> Any:
         nvc = self.nvc
@@ -185,11 +184,10 @@ class _Session:
                 self.decoder.reconfigure_decoder(target)
             except Exception:  # a source this decoder cannot be re-pointed at: a new one
                 self.decoder = self._make(target)
-        self.source = target if isinstance(target, str) else None
         return self.decoder
 
     def close(self) -> None:
-        self.decoder = self.source = None
+        self.decoder = None
 
 
 class _NvdecVideo:

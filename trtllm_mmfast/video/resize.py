@@ -142,8 +142,7 @@ class ResizingSink(FrameSink):
         return buf
 
     def filled(self, k: int) -> None:
-        self.plan.resize_into(self._local.buf, self.frames[self._starts[k]])
-        super().filled(k)
+        self.filled_from(k, self._local.buf)
 
     def filled_from(self, k: int, src: np.ndarray, finish: Callable[[np.ndarray], None] | None = None) -> None:
         """The k-th target from ``src`` (H, W, 3), resized straight into its output slot, then

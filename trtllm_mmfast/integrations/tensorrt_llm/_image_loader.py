@@ -18,8 +18,6 @@ a 1.2 PIL input and 1.2 http(s) URLs go to the stock loader, counted in ``stats(
 ``ImageLimits()`` (64 MiB encoded, 64 MP): over them, ``MediaTooLargeError``.
 
 Nothing imports TensorRT-LLM here: its classes and modules come in through the ``Target``.
-``ImageLoaderAction`` has the shape of ``_hooks.Action`` (``hook``, ``apply`` returning its
-undo) without importing ``_hooks`` (which will import this module).
 """
 
 from __future__ import annotations

@@ -41,7 +41,6 @@ __all__ = [
     "SAMPLING_ENV",
     "STOCK_FPS",
     "STOCK_NUM_FRAMES",
-    "CappedQwen3VLSampler",
     "CappedSampler",
     "ModelFrames",
     "VideoSampling",
@@ -102,9 +101,6 @@ class CappedSampler:
                 return idx
             fps = None
         return self.base(total_num_frames, source_fps, fps=fps, num_frames=num_frames)
-
-
-CappedQwen3VLSampler = CappedSampler  # the name before there were two families
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidMediaError
+from ...processors._handoff import SAMPLING_KWARGS, resize_kwargs_given
 from ...processors._video_cache import frames_identity, video_identity
 from ...runtime.torch_threads import cap_torch_threads
-from ...video.resize import RESIZE_KWARGS
 from ...types import VideoFrames
 from . import _policy
 from ._loader import LoadedClip, loaded_clip, trtllm_float
@@ -36,7 +36,6 @@ __all__ = ["frames_for", "make_fast_input_processor"]
 
 log = logging.getLogger("trtllm_mmfast.integrations.tensorrt_llm")
 
-_SAMPLING_KWARGS = ("fps", "num_frames", "do_sample_frames")
 
 
 def frames_for(clip: LoadedClip, indices: np.ndarray, resize_for: Any = None) -> VideoFrames:
@@ -103,7 +102,7 @@ def _model_frames(clip: LoadedClip, sampler: Any, vp: Any, mm: dict[str, Any], s
     decoded?) for one clip. ``fast``: the processor pre-resized frames may be made for (None: none)."""
     m = clip.video.metadata
     if settings.video_sampling == "hf":
-        if not any(k in mm for k in _SAMPLING_KWARGS):
+        if not any(k in mm for k in SAMPLING_KWARGS):
             want = np.asarray(m.frames_indices)  # the loader's plan is the request's plan
         else:
             want = _policy.hf_frames(sampler, m.total_num_frames, m.fps, clip.request.given_kwargs(), mm)
@@ -163,11 +162,10 @@ def _family_processor(processor: Any) -> tuple[Any, Any] | None:
 def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict[str, Any], mm_processor_kwargs: Any) -> dict[str, Any]:
     """The fast processor's call for one request (kwargs of ``fast._mmfast(...)``)."""
     kwargs = dict(mm_processor_kwargs or {})
-    sampling = {k: kwargs.pop(k) for k in _SAMPLING_KWARGS if k in kwargs}
+    sampling = {k: kwargs.pop(k) for k in SAMPLING_KWARGS if k in kwargs}
     vp, family = fast._mmfast.hf.video_processor, fast._mmfast_family.name
     sample = settings.video_sampling == "trtllm" and _stock_samples(clips, vp, sampling, family)
-    given = set(kwargs) | set(kwargs.get("videos_kwargs") or ())
-    resize_for = None if given & set(RESIZE_KWARGS) else shrinking_plan(fast)  # own resize settings: full frames
+    resize_for = None if resize_kwargs_given(kwargs) else shrinking_plan(fast)  # own resize settings: full frames
     quads = [_model_frames(c, fast._mmfast_sampler, vp, sampling, sample, family, resize_for) for c in clips]
     if len({r for _, _, _, r in quads}) > 1:  # some shrank as decoded, some did not: the processor resizes all or none
         count("mixed_resize_requests")
