@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 PROMPT = "<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>Describe.<|im_end|>\n"
 FPS = 2
@@ -43,10 +44,8 @@ def run_case(case: str, path: str) -> dict:
     import av  # noqa: F401  (imported before the baseline: not part of the request)
     import torch
 
-    from trtllm_mmfast import load_video
-    from trtllm_mmfast.bench import trtllm_main
     from trtllm_mmfast.bench._common import PeakRss, inputs_digest
-    from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap
+    from trtllm_mmfast.processors.qwen3_vl import wrap
     from trtllm_mmfast.processors.tiny import tiny_processor
 
     data = open(path, "rb").read()
@@ -56,14 +55,9 @@ def run_case(case: str, path: str) -> dict:
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     with PeakRss() as rss:
         t0 = time.perf_counter()
-        if case == "trtllm-main":
-            video = trtllm_main.load_bytes(data, **trtllm_main.request_media_io_kwargs(fps=FPS))
-            t1 = time.perf_counter()
-            out = trtllm_main.preprocess(fast.hf, PROMPT, [video], {})
-        else:
-            video = load_video(data, fps=FPS, sampler=sampler_for(fast), resize_for=fast if case.endswith("resize") else None)
-            t1 = time.perf_counter()
-            out = fast(text=[PROMPT], videos=video)
+        video = _load(case, fast, data)
+        t1 = time.perf_counter()
+        out = _process(case, fast, video)
         t2 = time.perf_counter()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
@@ -72,20 +66,32 @@ def run_case(case: str, path: str) -> dict:
             "inputs_digest": inputs_digest(out), "torch_threads": torch.get_num_threads()}  # fmt: skip
 
 
-def _warm_up(case: str, fast: object) -> None:
-    """One tiny request of the same case first: the process is warm as a server's is (code pages,
-    thread pools and allocator arenas are not the request's memory)."""
+def _load(case: str, fast: Any, data: bytes) -> Any:
+    """The request's load stage in ``case``: main's loader, or ours (resized as decoded for ``+resize``)."""
     from trtllm_mmfast import load_video
     from trtllm_mmfast.bench import trtllm_main
     from trtllm_mmfast.processors.qwen3_vl import sampler_for
+
+    if case == "trtllm-main":
+        return trtllm_main.load_bytes(data, **trtllm_main.request_media_io_kwargs(fps=FPS))
+    return load_video(data, fps=FPS, sampler=sampler_for(fast), resize_for=fast if case.endswith("resize") else None)
+
+
+def _process(case: str, fast: Any, video: Any) -> Any:
+    """The request's processor stage in ``case``: main's call on the HF processor, or the fast one."""
+    from trtllm_mmfast.bench import trtllm_main
+
+    if case == "trtllm-main":
+        return trtllm_main.preprocess(fast.hf, PROMPT, [video], {})
+    return fast(text=[PROMPT], videos=video)
+
+
+def _warm_up(case: str, fast: Any) -> None:
+    """One tiny request of the same case first: the process is warm as a server's is (code pages,
+    thread pools and allocator arenas are not the request's memory)."""
     from trtllm_mmfast.synth import ClipSpec, encode_clip
 
-    data = encode_clip(ClipSpec(width=320, height=180, num_frames=60))
-    if case == "trtllm-main":
-        trtllm_main.preprocess(fast.hf, PROMPT, [trtllm_main.load_bytes(data, **trtllm_main.request_media_io_kwargs(fps=FPS))], {})
-    else:
-        video = load_video(data, fps=FPS, sampler=sampler_for(fast), resize_for=fast if case.endswith("resize") else None)
-        fast(text=[PROMPT], videos=video)
+    _process(case, fast, _load(case, fast, encode_clip(ClipSpec(width=320, height=180, num_frames=60))))
 
 
 def _child(case: str, path: str) -> dict:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .synth import cache_root
+
 __all__ = ["footage_clip", "footage_frame", "photo"]
 
 
@@ -91,8 +93,7 @@ def footage_clip(width: int = 1920, height: int = 1080, seconds: int = 60, *, fp
     """Path of a ``seconds`` long ``width``x``height`` footage clip (H.264, x264 defaults, mp4), cached."""
     if seconds % segment_s:
         raise ValueError(f"seconds ({seconds}) must be a multiple of segment_s ({segment_s})")
-    root = Path(cache_dir or os.environ.get("TRTLLM_MMFAST_CACHE", Path.home() / ".cache" / "trtllm-mmfast"))
-    root.mkdir(parents=True, exist_ok=True)
+    root = cache_root(cache_dir)
     key = hashlib.sha1(f"footage-v1-{width}x{height}-{seconds}-{fps}-{segment_s}".encode()).hexdigest()[:12]
     path = root / f"footage-{width}x{height}-{seconds}s-{key}.mp4"
     if not path.exists():

@@ -102,10 +102,17 @@ def _encode(spec: ClipSpec, target: "str | io.BytesIO", container_opts: dict[str
             out.mux(packet)
 
 
-def cached_clip(spec: ClipSpec, cache_dir: str | os.PathLike | None = None) -> Path:
-    """Path of ``spec`` encoded, generated once and cached by its parameters."""
+def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where generated media are cached (made if missing): ``cache_dir``, else $TRTLLM_MMFAST_CACHE,
+    else ~/.cache/trtllm-mmfast."""
     root = Path(cache_dir or os.environ.get("TRTLLM_MMFAST_CACHE", Path.home() / ".cache" / "trtllm-mmfast"))
     root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def cached_clip(spec: ClipSpec, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Path of ``spec`` encoded, generated once and cached by its parameters."""
+    root = cache_root(cache_dir)
     path = root / f"clip-{spec.width}x{spec.height}-{spec.num_frames}f-{spec.key()}.{spec.container}"
     if not path.exists():
         tmp = path.with_suffix(f".tmp{os.getpid()}")

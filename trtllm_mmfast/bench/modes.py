@@ -199,11 +199,9 @@ class RequestPath:
         rest = {k: v for k, v in self.mm.items() if k not in ("fps", "num_frames", "do_sample_frames")}
         frames = _uint8_view(video)
         if plan.float_frames:
-            import torch
+            from .trtllm_main import pt_tensor
 
-            from .trtllm_main import pt_frames
-
-            frames, rest["do_rescale"] = torch.stack(pt_frames(video.frames)), False
+            frames, rest["do_rescale"] = pt_tensor(video.frames), False
         return self.fast(text=[PROMPT], videos=[frames], video_metadata=[plan.hf_metadata], padding=True, **rest)
 
     @staticmethod

@@ -223,12 +223,17 @@ def load_bytes(data: bytes, *, num_frames: int = DEFAULT_NUM_FRAMES, fps: float 
     return video
 
 
-def pt_frames(frames: np.ndarray) -> list[Any]:
-    """main's "pt" format: one float32 NCHW tensor of the uint8 frames times 1/255, unbound."""
+def pt_tensor(frames: np.ndarray) -> Any:
+    """main's "pt" format before it is unbound: one float32 NCHW tensor of the uint8 frames times 1/255."""
     import torch
 
     t = torch.from_numpy(frames).permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)
-    return list(t.mul_(1 / 255).unbind(0))
+    return t.mul_(1 / 255)
+
+
+def pt_frames(frames: np.ndarray) -> list[Any]:
+    """main's "pt" format: ``pt_tensor``, unbound into one CHW tensor per frame."""
+    return list(pt_tensor(frames).unbind(0))
 
 
 def decode_indices(data: bytes, indices: Sequence[int]) -> np.ndarray:
