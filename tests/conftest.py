@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -45,6 +47,11 @@ def clip_bytes(spec: ClipSpec) -> bytes:
     if spec not in _CLIPS:
         _CLIPS[spec] = encode_clip(spec)
     return _CLIPS[spec]
+
+
+def python_stdout(code: str) -> str:
+    """What ``python -c code`` prints, in a fresh interpreter (for what an import pulls in or starts)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
 
 def reference_frames(data: bytes) -> np.ndarray:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import BACKENDS, clip_bytes, reference_frames
+from conftest import BACKENDS, clip_bytes, python_stdout, reference_frames
 from trtllm_mmfast import InvalidMediaError, load_video
 from trtllm_mmfast.synth import ClipSpec
 from trtllm_mmfast.video import open_video, registry
@@ -143,7 +141,7 @@ def test_listing_names_imports_no_backend_module():
         "import sys; from trtllm_mmfast.video import registry; names = registry.names(); "
         "print(names, [m for m in sys.modules if m.endswith('_backend')])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = python_stdout(code)
     assert out.strip() == "['nvdec', 'opencv', 'pyav', 'auto'] []"
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 
 import pytest
 
+from conftest import python_stdout
 from trtllm_mmfast.bench._common import LoadRun, LoopLagTicker, Point, closed_loop, summarize
 
 
@@ -62,5 +61,5 @@ def test_summarize_one_point():
 def test_targets_share_common_without_importing_each_other():
     code = ("import sys, trtllm_mmfast.bench.http_target; "
             "print('trtllm_mmfast.bench.sweep' in sys.modules, 'trtllm_mmfast.bench._common' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = python_stdout(code)
     assert out.split() == ["False", "True"]

@@ -3,12 +3,11 @@ modules' common surface, and the tiny offline processors of each family."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from types import ModuleType
 
 import pytest
 
+from conftest import python_stdout
 from trtllm_mmfast.processors import registry
 from trtllm_mmfast.processors.registry import FAMILIES, Family, family_of, get
 from trtllm_mmfast.video import sampling
@@ -50,7 +49,7 @@ def test_registry_imports_nothing_heavy():
         "registry.family_of; heavy = {'torch', 'transformers', 'trtllm_mmfast.processors.qwen2_vl'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = python_stdout(code)
     assert out.strip() == "[]"
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 from typing import get_args
 
 import numpy as np
 import pytest
 
+from conftest import python_stdout
 import trtllm_mmfast
 from trtllm_mmfast import VideoFrames, VideoMetadata, load_video
 
@@ -114,7 +113,7 @@ def test_parameter_types_are_the_ones_the_functions_take(small_clip):
 def test_import_is_light():
     code = ("import sys, trtllm_mmfast; print(sorted(m for m in ('cv2','av','torch','transformers','tensorrt_llm','aiohttp')"
             " if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = python_stdout(code)
     assert out.strip() == "[]"
 
 

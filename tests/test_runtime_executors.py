@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
+from conftest import python_stdout
 from trtllm_mmfast.runtime import executors as ex
 
 MEDIA_ENV = "TRTLLM_MMFAST_MEDIA_LOAD_WORKERS"
@@ -170,5 +169,5 @@ def test_no_pool_at_import():
         "from trtllm_mmfast.runtime import executors as e; "
         "print(threading.active_count(), e._state.pools, 'uvloop' in __import__('sys').modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = python_stdout(code)
     assert out.split() == ["1", "{}", "False"]
