@@ -86,6 +86,14 @@ def small_clip() -> bytes:
     return clip_bytes(ClipSpec(width=96, height=64, num_frames=90, fps=30, gop=30, bframes=3))
 
 
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A tiny offline Qwen3-VL checkpoint (``trtllm_standins.standin.make_model_dir``); tests only read it."""
+    from trtllm_standins.standin import make_model_dir
+
+    return make_model_dir(tmp_path_factory.mktemp("qwen3vl-tiny"))
+
+
 @pytest.fixture
 def clip_file(tmp_path: Path, small_clip: bytes) -> Path:
     p = tmp_path / "clip with space.mp4"

@@ -10,16 +10,14 @@ from click.testing import CliRunner
 
 from trtllm_mmfast.cli import main
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast
-from trtllm_standins.standin import GENERATIONS, use_standin
+from trtllm_harness import standin_fixture
+from trtllm_standins.standin import use_standin
 
 MEDIA_IO = '{"video": {"fps": 1}}'
 PASSTHROUGH = ["--host", "0.0.0.0", "--tp_size", "2", "--media_io_kwargs", MEDIA_IO, "--trust_remote_code", "--port=8001"]
 
 
-@pytest.fixture(params=GENERATIONS)
-def trtllm(request):
-    with use_standin(request.param) as mod:
-        yield mod
+trtllm = standin_fixture()
 
 
 @pytest.fixture

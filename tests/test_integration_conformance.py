@@ -31,6 +31,7 @@ from trtllm_harness import (  # noqa: E402
     mod,
     process,
     server,
+    standin_fixture,
 )
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
@@ -54,25 +55,14 @@ def url(clip) -> str:
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return make_model_dir(tmp_path_factory.mktemp("qwen3vl-tiny"))
-
-
-@pytest.fixture(scope="module")
 def moe_model_dir(tmp_path_factory):
     return make_model_dir(tmp_path_factory.mktemp("qwen3vl-moe-tiny"), model_type="qwen3_vl_moe")
 
 
-@pytest.fixture(params=MAIN_GENERATIONS)
-def main_trtllm(request):
-    with use_standin(request.param) as trt:
-        yield trt
+main_trtllm = standin_fixture(MAIN_GENERATIONS)
 
 
-@pytest.fixture(params=("v1_2", *MAIN_GENERATIONS))
-def any_trtllm(request):
-    with use_standin(request.param) as trt:
-        yield trt
+any_trtllm = standin_fixture(("v1_2", *MAIN_GENERATIONS))
 
 
 def _chat(trt, model_dir, url, mm_processor_kwargs=None, **server_config):

@@ -19,15 +19,15 @@ pytest.importorskip("transformers")
 from PIL import Image  # noqa: E402
 
 from conftest import clip_bytes  # noqa: E402
+from trtllm_harness import standin_fixture  # noqa: E402
 from trtllm_harness import data_url, make_processor, mod, server  # noqa: E402
 from trtllm_mmfast.errors import InvalidMediaError, MediaTooLargeError  # noqa: E402
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast  # noqa: E402
 from trtllm_mmfast.integrations.tensorrt_llm import _image_loader  # noqa: E402
 from trtllm_mmfast.integrations.tensorrt_llm._detect import detect  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
-from trtllm_standins.standin import make_model_dir, use_standin  # noqa: E402
+from trtllm_standins.standin import use_standin  # noqa: E402
 
-GENERATIONS = ("v1_2", "main_2026h1", "main")
 IMAGE_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>"
 
 
@@ -53,15 +53,7 @@ def _url(data: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64," + base64.b64encode(data).decode()
 
 
-@pytest.fixture(params=GENERATIONS)
-def trt(request):
-    with use_standin(request.param) as t:
-        yield t
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return make_model_dir(tmp_path_factory.mktemp("qwen3vl-tiny-img"))
+trt = standin_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from conftest import clip_bytes, reference_frames  # noqa: E402
+from trtllm_harness import standin_fixture  # noqa: E402
 from trtllm_harness import PROMPT_TEXT, VIDEO_PLACEHOLDER, data_url, load_sync, make_processor, messages, mod, process, server  # noqa: E402
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
@@ -27,7 +28,6 @@ from trtllm_standins.standin import make_model_dir, use_standin  # noqa: E402
 # 5 s at 8 fps: stock loads 10 of its 40 frames; transformers on the whole clip takes all 40.
 CLIP = ClipSpec(width=96, height=64, num_frames=40, fps=8, gop=20, bframes=2)
 MODEL_TYPES = ("qwen2_vl", "qwen2_5_vl")
-GENERATIONS = ("v1_2", "main_2026h1", "main")
 MODEL_CLASSES = {"qwen2_vl": "Qwen2VLModel", "qwen2_5_vl": "Qwen2_5_VLModel"}
 VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw")
 
@@ -52,10 +52,7 @@ def model(request, tmp_path_factory):
     return request.param, make_model_dir(tmp_path_factory.mktemp(request.param), model_type=request.param)
 
 
-@pytest.fixture(params=GENERATIONS)
-def trt(request):
-    with use_standin(request.param) as trt:
-        yield trt
+trt = standin_fixture()
 
 
 class _Calls(list):

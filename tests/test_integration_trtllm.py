@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from trtllm_harness import standin_fixture
 from trtllm_harness import PROMPT_TEXT, VIDEO_PLACEHOLDER, is_main, load, messages, mod
 from trtllm_harness import data_url as _data_url
 from trtllm_harness import make_processor as _make_processor
@@ -23,7 +24,7 @@ from trtllm_mmfast import load_video
 from trtllm_mmfast.integrations import tensorrt_llm as mmfast
 from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap
 from trtllm_mmfast.video.sampling import qwen3_vl_indices, uniform_indices
-from trtllm_standins.standin import GENERATIONS, make_model_dir, use_standin
+from trtllm_standins.standin import use_standin
 
 _MAIN_STATUS = {
     "video_loader": "applied",
@@ -49,15 +50,7 @@ EXPECTED_STATUS = {
 }
 
 
-@pytest.fixture(params=GENERATIONS)
-def trtllm(request):
-    with use_standin(request.param) as mod:
-        yield mod
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory):
-    return make_model_dir(tmp_path_factory.mktemp("qwen3vl-tiny"))
+trtllm = standin_fixture()
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from trtllm_mmfast.integrations import tensorrt_llm as mmfast  # noqa: E402
 from trtllm_mmfast.processors.qwen3_vl import sampler_for, wrap  # noqa: E402
 from trtllm_mmfast.processors.tiny import tiny_processor  # noqa: E402
 from trtllm_mmfast.synth import ClipSpec  # noqa: E402
-from trtllm_standins.standin import make_model_dir, use_standin  # noqa: E402
+from trtllm_standins.standin import use_standin  # noqa: E402
 
 SPEC = ClipSpec(width=96, height=64, num_frames=90, fps=30, gop=30, bframes=2)
 OTHER = ClipSpec(width=96, height=64, num_frames=90, fps=30, gop=30, bframes=2, seed=7)
@@ -228,11 +228,6 @@ def test_async_hit_holds_no_frame_budget(clip):
 
 
 # ---- the TensorRT-LLM integration: a multi-turn chat ------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return make_model_dir(tmp_path_factory.mktemp("qwen3vl-tiny"))
 
 
 @pytest.mark.parametrize("policy", ["hf", "trtllm"])

@@ -8,10 +8,26 @@ import asyncio
 import base64
 import importlib
 import types
+from collections.abc import Sequence
 from typing import Any
 
 PROMPT_TEXT = "What happens in this video?"
 VIDEO_PLACEHOLDER = "<|vision_start|><|video_pad|><|vision_end|>"
+
+
+def standin_fixture(generations: Sequence[str] | None = None) -> Any:
+    """A pytest fixture (name it by assignment: ``trt = standin_fixture()``) running each test once
+    per stand-in generation (default all, ``standin.GENERATIONS``) with that ``tensorrt_llm`` imported."""
+    import pytest  # here: the perf scripts import this module without the test extras
+
+    from trtllm_standins.standin import GENERATIONS, use_standin
+
+    @pytest.fixture(params=tuple(generations or GENERATIONS))
+    def standin(request: Any) -> Any:
+        with use_standin(request.param) as trt:
+            yield trt
+
+    return standin
 
 
 def mod(name: str) -> types.ModuleType:
