@@ -19,10 +19,12 @@ from ..runtime.stats import STAGES, quantile
 __all__ = [
     "LoadRun",
     "LoopLagTicker",
+    "ModelInputsMismatchError",
     "PeakRss",
     "Point",
     "SweepResult",
     "closed_loop",
+    "differing_keys",
     "inputs_digest",
     "percentile",
     "progress_bar",
@@ -187,6 +189,17 @@ class PeakRss:
 
     def __exit__(self, *exc: object) -> None:
         self.mib = round((self._kib("VmHWM:") - self._base) / 1024, 1)
+
+
+class ModelInputsMismatchError(RuntimeError):
+    """Two modes gave the model different inputs for the same request (checked before timing)."""
+
+
+def differing_keys(ref: Any, out: Any, keys: tuple[str, ...]) -> list[str]:
+    """The ``keys`` whose tensors differ (``torch.equal``) between two sets of model inputs."""
+    import torch
+
+    return [k for k in keys if not torch.equal(torch.as_tensor(ref[k]), torch.as_tensor(out[k]))]
 
 
 def inputs_digest(out: Any) -> str:

@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from ._common import LoadRun, Point, SweepResult, closed_loop, summarize
+from ._common import LoadRun, ModelInputsMismatchError, Point, SweepResult, closed_loop, differing_keys, summarize
 
 __all__ = ["IMAGE_MODES", "ImagePath", "prepare_images", "run_images"]
 
@@ -86,18 +86,12 @@ def prepare_images(cfg: Any) -> list[tuple[str, bytes]]:
     return [(f"generated {cfg.width}x{cfg.height} JPEG", buf.getvalue())]
 
 
-class ModelInputsMismatchError(RuntimeError):
-    """Two image modes gave the model different inputs for the same image."""
-
-
 def check_equal(paths: dict[str, ImagePath], images: list[tuple[str, bytes]]) -> None:
-    import torch
-
     for label, data in images:
         outs = {m: p.process(p.load(data)) for m, p in paths.items()}
         ref_mode, ref = next(iter(outs.items()))
         for m, out in outs.items():
-            bad = [k for k in _MODEL_INPUTS if not torch.equal(ref[k], out[k])]
+            bad = differing_keys(ref, out, _MODEL_INPUTS)
             if bad:
                 raise ModelInputsMismatchError(f"image mode {m} and {ref_mode} differ in {bad} on {label}")
 

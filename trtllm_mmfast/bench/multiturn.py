@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ._common import closed_loop, inputs_digest, percentile, progress_bar
+from ._common import closed_loop, differing_keys, inputs_digest, percentile, progress_bar
 from .config import SweepConfig
 
 __all__ = ["CacheMismatchError", "MultiturnResult", "markdown_table", "prompt_for", "run_multiturn"]
@@ -138,12 +138,11 @@ async def _turn(pt: _Point, session: int, turn: int, *, prompt_turn: int | None 
 
 
 def _check_equal(ref: Any, out: Any, keys: tuple[str, ...], what: str) -> None:
-    import torch
-
-    for k in keys:
-        if not torch.equal(ref[k], out[k]):
-            raise CacheMismatchError(f"{what}: {k} differs from the cold turn's ({tuple(out[k].shape)} vs "
-                                     f"{tuple(ref[k].shape)}): the cache returned other model inputs")
+    bad = differing_keys(ref, out, keys)
+    if bad:
+        k = bad[0]
+        raise CacheMismatchError(f"{what}: {k} differs from the cold turn's ({tuple(out[k].shape)} vs "
+                                 f"{tuple(ref[k].shape)}): the cache returned other model inputs")
 
 
 async def _session(pt: _Point, session: int) -> dict[str, Any]:

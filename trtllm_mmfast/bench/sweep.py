@@ -25,7 +25,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from ._common import LoadRun, LoopLagTicker, Point, SweepResult, closed_loop, progress_bar, summarize
+from ._common import (LoadRun, LoopLagTicker, ModelInputsMismatchError, Point, SweepResult, closed_loop, differing_keys,
+                      progress_bar, summarize)
 from .config import SweepConfig
 from .modes import Mode, RequestPath, get_mode
 from .plots import RATIO_PAIRS
@@ -182,10 +183,6 @@ def _run_inproc(cfg: SweepConfig, videos: list[tuple[str, bytes]], result: Sweep
 _MODEL_INPUTS = ("input_ids", "pixel_values_videos", "video_grid_thw")
 
 
-class ModelInputsMismatchError(RuntimeError):
-    """``fast-trtllm`` gave other model inputs than ``trtllm-main`` for the same request."""
-
-
 def check_trtllm_inputs(cfg: SweepConfig, paths: dict[str, RequestPath], factory: Callable[[], Any],
                         videos: list[tuple[str, bytes]]) -> dict[float, bool]:
     """With both ``trtllm-main`` and ``fast-trtllm`` in the grid: for each fps and video, one
@@ -193,8 +190,6 @@ def check_trtllm_inputs(cfg: SweepConfig, paths: dict[str, RequestPath], factory
     on a difference. Returns {fps: True} (empty when the pair is not in the grid)."""
     if not {"trtllm-main", "fast-trtllm"} <= set(cfg.modes):
         return {}
-    import torch
-
     for name in ("trtllm-main", "fast-trtllm"):
         if name not in paths:
             paths[name] = RequestPath(get_mode(name), factory)
@@ -202,7 +197,7 @@ def check_trtllm_inputs(cfg: SweepConfig, paths: dict[str, RequestPath], factory
         for label, data in videos:
             main, ours = (paths[m].run_once(data, fps) for m in ("trtllm-main", "fast-trtllm"))
             keys = _MODEL_INPUTS + (("second_per_grid_ts",) if "second_per_grid_ts" in main else ())
-            bad = [k for k in keys if not torch.equal(torch.as_tensor(main[k]), torch.as_tensor(ours[k]))]
+            bad = differing_keys(main, ours, keys)
             if bad:
                 raise ModelInputsMismatchError(f"fast-trtllm and trtllm-main differ in {bad} at fps {fps:g} on {label}")
     return {fps: True for fps in cfg.fps}
