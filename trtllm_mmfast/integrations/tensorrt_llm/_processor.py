@@ -146,8 +146,8 @@ def _is_float_tensor(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor) and x.is_floating_point()
 
 
-def _family_processor(processor: Any) -> tuple[Any, Any] | None:
-    """(family, family module) of an input processor's HF processor; None (logged) if unknown."""
+def _family_processor(processor: Any) -> tuple[Any, Any, Any] | None:
+    """(its HF processor, family, family module) of an input processor; None (logged) if unknown."""
     from ...processors.registry import family_of, get
 
     hf = getattr(processor, "processor", None) or getattr(processor, "_processor", None)
@@ -156,7 +156,7 @@ def _family_processor(processor: Any) -> tuple[Any, Any] | None:
     except TypeError as e:  # not a known HF processor: stay stock, sample as stock
         log.warning("trtllm-mmfast: %s; %s stays stock", e, type(processor).__name__)
         return None
-    return family, get(family.name)
+    return hf, family, get(family.name)
 
 
 def _request_kwargs(fast: Any, clips: list[LoadedClip], text: Any, mm_data: dict[str, Any], mm_processor_kwargs: Any) -> dict[str, Any]:
@@ -217,8 +217,7 @@ def make_fast_input_processor(base: type, name: str = "FastQwen3VLInputProcessor
         self._mmfast = None
         if found is None:
             return
-        self._mmfast_family, self._mmfast_module = found
-        hf = getattr(self, "processor", None) or getattr(self, "_processor", None)
+        hf, self._mmfast_family, self._mmfast_module = found
         self._mmfast = self._mmfast_module.wrap(hf, cache=settings.cache)
         self._mmfast_sampler = self._mmfast_module.sampler_for(hf)
         self._mmfast_fingerprint = processor_fingerprint(hf)

@@ -61,23 +61,24 @@ def count(name: str, n: int = 1) -> None:
         _counts[name] += n
 
 
-def warn_once(key: str, counter: str, message: str) -> None:
-    """Counted in ``counter`` always; ``message`` logged as a warning once per ``key``."""
+def _count_first(key: str, counter: str) -> bool:
+    """Count ``counter``; True the first time ``key`` is seen (what is then logged, once)."""
     with _lock:
         _counts[counter] += 1
         first = key not in _logged
         _logged.add(key)
-    if first:
+    return first
+
+
+def warn_once(key: str, counter: str, message: str) -> None:
+    """Counted in ``counter`` always; ``message`` logged as a warning once per ``key``."""
+    if _count_first(key, counter):
         log.warning("trtllm-mmfast: %s (logged once, counted in stats()[%r])", message, counter)
 
 
 def fallback(reason: str, detail: str) -> None:
     """A request that takes TensorRT-LLM's stock path: counted always, logged once per reason."""
-    with _lock:
-        _counts[f"stock_fallback.{reason}"] += 1
-        first = reason not in _logged
-        _logged.add(reason)
-    if first:
+    if _count_first(reason, f"stock_fallback.{reason}"):
         log.warning("trtllm-mmfast: %s; such requests use TensorRT-LLM's stock path (logged once, counted in stats())", detail)
 
 
