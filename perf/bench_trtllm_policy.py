@@ -128,7 +128,7 @@ def main() -> None:
     print(f"| trtllm-mmfast, video_sampling=trtllm | 1 (default) | {res['median_s']['fast'] * 1e3:.0f} | {res['fast_over_stock']:.2f}x |")
     print(f"| trtllm-mmfast, video_sampling=trtllm | {n} | {res['median_s']['fast-threads'] * 1e3:.0f} | "
           f"{res['fast_threads_over_stock']:.2f}x |")
-    write_result(args.out, "trtllm_policy", {**res})
+    write_result(args.out, "trtllm_policy", res)
 
 
 if __name__ == "__main__":

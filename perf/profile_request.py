@@ -99,7 +99,7 @@ def main() -> None:
     print("|---|---:|---:|")
     for name, s in res["split_s"].items():
         print(f"| {name} | {s * 1e3:.0f} | {res['split_share'][name]:.0%} |")
-    write_result(args.out, "profile_request", {**res})
+    write_result(args.out, "profile_request", res)
 
 
 if __name__ == "__main__":
